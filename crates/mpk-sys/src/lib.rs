@@ -1,0 +1,1 @@
+//! Safe wrappers for x86 memory protection keys (work in progress).

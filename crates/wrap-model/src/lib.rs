@@ -1,0 +1,1 @@
+//! Workflows, profiles and plans.

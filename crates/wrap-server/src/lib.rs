@@ -1,0 +1,1 @@
+//! The wrap scheduler service.
