@@ -208,6 +208,23 @@ fn csv_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, LoadError> {
     Ok(out)
 }
 
+/// The published folders our built-in MPK-L set is made from, below the
+/// published `chiron/` root: the `mpk-l` mode folder, plus the workflows of
+/// the `mpk-s` folder (`finra5`, `sn`, `mr`, `SLApp`, `SLApp-V`), which use
+/// function types the MPK-L set also profiles.
+///
+/// # Errors
+/// As [`import_chiron`].
+pub fn import_builtin_mpk_l(chiron_root: &Path) -> Result<Catalog, LoadError> {
+    let extra = chiron_root.join("mpk-s").join("workflows");
+    import_chiron(
+        &chiron_root.join("mpk-l"),
+        "mpk-l",
+        ModelParams::MPK_L,
+        &[extra.as_path()],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
