@@ -1,6 +1,6 @@
 //! The latency model against the published vectors, plus properties.
 
-#[path = "../common.rs"]
+#[path = "../common/mod.rs"]
 mod common;
 
 use common::{catalog, model, rel_err, vectors};
