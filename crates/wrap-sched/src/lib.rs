@@ -29,9 +29,19 @@
 //! * [`model`]: effective profiles, the one-CPU thread simulation, process
 //!   and group latency, memoised ([`Model`]).
 //! * [`predict`](mod@predict): a plan's latency with a per-stage breakdown.
+//! * [`schedule`](mod@schedule): the SLO-driven search entry point and its result types.
+//! * [`search`]: the search strategies.
+//! * [`frontier`](mod@frontier): the best plan per wrap cap, and the caching [`Scheduler`].
 
+pub mod frontier;
 pub mod model;
 pub mod predict;
+pub mod schedule;
+pub mod search;
 
+pub use frontier::{frontier, Frontier, FrontierEntry, Scheduler, DEFAULT_FRONTIER_WRAPS};
 pub use model::{BoundWorkflow, Model, SimError, TypeId, UnknownFunction};
 pub use predict::{predict, GroupPrediction, PredictError, Prediction, StagePrediction};
+pub use schedule::{
+    schedule, PlanChoice, Schedule, ScheduleError, ScheduleOptions, Strategy, UnknownStrategy,
+};

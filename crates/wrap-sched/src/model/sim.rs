@@ -24,6 +24,9 @@ pub enum SimError {
         /// The bound that was hit.
         turns: u64,
     },
+    /// An internal inconsistency (a bug), reported instead of a panic.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The CPU went idle with nothing blocked: an internal inconsistency.
     #[error("thread simulation of {threads} functions went idle with no blocked thread")]
     Stalled {
