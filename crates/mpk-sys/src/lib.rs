@@ -202,6 +202,8 @@ fn alloc_error(err: io::Error, cpu_has_pku: bool, access_rights: u32) -> Error {
 // Keys, rights and PKRU values
 
 /// A protection key number, 0 to 15. Key 0 is the default key of all memory.
+///
+/// See [pkeys(7)](https://man7.org/linux/man-pages/man7/pkeys.7.html).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct KeyId(u8);
 
@@ -234,6 +236,9 @@ impl fmt::Display for KeyId {
 }
 
 /// What a thread may do with the pages of one key.
+///
+/// See [pkeys(7)](https://man7.org/linux/man-pages/man7/pkeys.7.html)
+/// (`PKEY_DISABLE_ACCESS`, `PKEY_DISABLE_WRITE`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Rights {
     /// Read and write (no bit set).
@@ -285,6 +290,7 @@ impl Rights {
 
 /// A value of the PKRU register: the rights of all 16 keys for one thread.
 ///
+/// Bit layout: see the [crate docs](crate#the-pkru-register).
 /// Pure arithmetic; [`Pkru::current`] reads the register. Changes go through
 /// [`ProtectionKey::set_rights`] and [`ProtectionKey::with_rights`], which
 /// update one key read-modify-write.
