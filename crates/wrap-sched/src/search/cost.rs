@@ -52,11 +52,6 @@ impl<'m> StageCost<'m> {
         self.local[instance]
     }
 
-    /// The global type of local index `t`.
-    pub(crate) fn global_type(&self, t: usize) -> TypeId {
-        self.types[t]
-    }
-
     /// The exec time of local type `t`.
     pub(crate) fn exec_ms(&self, t: usize) -> f64 {
         self.model.exec_ms(self.types[t])
@@ -107,18 +102,5 @@ impl<'m> StageCost<'m> {
             l += self.model.params().remote_invoke.get() * (k - 1) as f64;
         }
         Ok(l)
-    }
-
-    /// The stage latency of a partition given as count vectors.
-    pub(crate) fn stage(&mut self, groups: &[Counts], remote: bool) -> Result<f64, SimError> {
-        let k = groups.len();
-        let mut worst = f64::NEG_INFINITY;
-        for (i, g) in groups.iter().enumerate() {
-            let l = self.group(g, k, i == 0, remote)?;
-            if l > worst {
-                worst = l;
-            }
-        }
-        Ok(worst)
     }
 }

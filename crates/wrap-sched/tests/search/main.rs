@@ -74,3 +74,39 @@ fn chiron_kl_gives_the_published_wrap_counts_at_the_seed_slos() {
         s.wraps.validate(w).unwrap();
     }
 }
+
+#[test]
+fn default_dominates_published_and_chiron_kl_at_every_k() {
+    let mut report = Vec::new();
+    for name in ["finra50", "finra100", "finra200"] {
+        let w = &catalog().workflows[name];
+        let f = wrap_sched::frontier(model(), w, 20).unwrap();
+        for pair in f.frontier.windows(2) {
+            assert!(
+                pair[1].latency_ms <= pair[0].latency_ms,
+                "{name}: frontier rises at {}",
+                pair[1].max_wraps
+            );
+        }
+        for e in &f.frontier {
+            e.wraps.validate(w).unwrap();
+            assert!(e.wrap_count <= e.max_wraps);
+        }
+        for (k, wraps, published) in frontier(name) {
+            if wraps != k || k > 20 {
+                continue;
+            }
+            let ours = f.frontier[k - 1].latency_ms.get();
+            let kl = search_at_k(model(), w, k).unwrap().latency_ms.get();
+            report.push(format!(
+                "{name} k={k}: default {ours:.3} chiron-kl {kl:.3} published {published:.3}"
+            ));
+            assert!(
+                ours <= published,
+                "{name} k={k}: default {ours} > published {published}"
+            );
+            assert!(ours <= kl, "{name} k={k}: default {ours} > chiron-kl {kl}");
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+}
