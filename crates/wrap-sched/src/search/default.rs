@@ -92,6 +92,17 @@ fn deal_by_type(cost: &StageCost<'_>, size: usize, n: usize) -> Vec<Counts> {
     groups
 }
 
+/// A neighbour of a partition: groups `i` and `j` replaced.
+struct Neighbour {
+    sorted: Vec<f64>,
+    i: usize,
+    j: usize,
+    gi: Counts,
+    gj: Counts,
+    li: f64,
+    lj: f64,
+}
+
 /// Steepest leximax descent by single moves and swaps out of a critical group.
 fn descend(cost: &mut StageCost<'_>, mut p: CountPartition) -> Result<CountPartition, SimError> {
     let n = p.groups.len();
@@ -104,7 +115,7 @@ fn descend(cost: &mut StageCost<'_>, mut p: CountPartition) -> Result<CountParti
     for _ in 0..10_000 {
         let current = p.sorted_desc();
         let worst = p.latency();
-        let mut best: Option<(Vec<f64>, usize, usize, Counts, Counts, f64, f64)> = None;
+        let mut best: Option<Neighbour> = None;
         for i in (0..n).filter(|&i| p.lat[i] == worst) {
             for j in (0..n).filter(|&j| j != i) {
                 for a in 0..t {
