@@ -146,15 +146,32 @@ fn descend(cost: &mut StageCost<'_>, mut p: CountPartition) -> Result<CountParti
                         lat.sort_by(|x, y| y.total_cmp(x));
                         let better_than_best = best
                             .as_ref()
-                            .is_none_or(|b| leximax(&lat, &b.0) == Ordering::Less);
+                            .is_none_or(|b| leximax(&lat, &b.sorted) == Ordering::Less);
                         if leximax(&lat, &current) == Ordering::Less && better_than_best {
-                            best = Some((lat, i, j, gi, gj, li, lj));
+                            best = Some(Neighbour {
+                                sorted: lat,
+                                i,
+                                j,
+                                gi,
+                                gj,
+                                li,
+                                lj,
+                            });
                         }
                     }
                 }
             }
         }
-        let Some((_, i, j, gi, gj, li, lj)) = best else {
+        let Some(Neighbour {
+            i,
+            j,
+            gi,
+            gj,
+            li,
+            lj,
+            ..
+        }) = best
+        else {
             break;
         };
         p.groups[i] = gi;
