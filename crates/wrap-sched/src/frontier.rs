@@ -113,6 +113,12 @@ impl Scheduler {
             .cloned()
     }
 
+    /// How many wrap caps the cached frontier of `workflow` covers, if any.
+    #[must_use]
+    pub fn cached_wraps(&self, workflow: &Workflow) -> Option<usize> {
+        self.cached(&Self::key(workflow)).map(|f| f.frontier.len())
+    }
+
     /// The default strategy's frontier for caps `1..=max_wraps` (capped by
     /// the largest stage), from the cache when it is long enough.
     ///

@@ -39,9 +39,6 @@ pub enum SimError {
 /// [`SimError::TurnLimit`].
 pub const MAX_TURNS: u64 = 1_000_000;
 
-/// Thread id of the main thread; functions are `0..n`.
-const MAIN: usize = usize::MAX;
-
 struct Thread<'a> {
     lat: f64,
     blocks: &'a [(f64, f64)],
@@ -59,37 +56,50 @@ impl Thread<'_> {
 
 struct Sim<'a> {
     threads: Vec<Thread<'a>>,
-    /// Insertion-ordered `(thread, vruntime)`.
+    /// Insertion-ordered `(thread, vruntime)`; the main thread is id `n`.
     runnable: Vec<(usize, f64)>,
+    /// Per thread id, its index in `runnable` (`usize::MAX` when absent).
+    position: Vec<usize>,
     /// Ordered `(thread, remaining)`.
     blocked: Vec<(usize, f64)>,
-    /// Scratch: the threads still blocked after the last `advance`.
+    /// The threads still blocked after the last `advance`, and a flag per id.
     still: Vec<usize>,
+    is_still: Vec<bool>,
 }
 
 impl Sim<'_> {
-    fn runnable_pos(&self, t: usize) -> Option<usize> {
-        self.runnable.iter().position(|&(u, _)| u == t)
+    fn enter_runnable(&mut self, t: usize) {
+        self.position[t] = self.runnable.len();
+        self.runnable.push((t, 0.0));
     }
 
     fn add_vruntime(&mut self, t: usize, x: f64) {
-        if let Some(i) = self.runnable_pos(t) {
-            self.runnable[i].1 += x;
+        if let Some(entry) = self.runnable.get_mut(self.position[t]) {
+            entry.1 += x;
         }
     }
 
     fn remove_runnable(&mut self, t: usize) {
-        if let Some(i) = self.runnable_pos(t) {
+        let i = self.position[t];
+        if i < self.runnable.len() {
             self.runnable.remove(i);
+            self.position[t] = usize::MAX;
+            for (k, &(u, _)) in self.runnable.iter().enumerate().skip(i) {
+                self.position[u] = k;
+            }
         }
     }
 
     /// Lets `x` ms pass for every blocked thread but `me`; fills `still`
     /// with those that stay blocked.
     fn advance(&mut self, x: f64, me: usize) {
+        for &t in &self.still {
+            self.is_still[t] = false;
+        }
         self.still.clear();
         let threads = &mut self.threads;
         let still = &mut self.still;
+        let is_still = &mut self.is_still;
         self.blocked.retain_mut(|(t, remaining)| {
             if *t == me {
                 return true;
@@ -97,6 +107,7 @@ impl Sim<'_> {
             let th = &mut threads[*t];
             if x < *remaining {
                 still.push(*t);
+                is_still[*t] = true;
                 th.clock += x;
                 *remaining -= x;
                 true
@@ -113,7 +124,7 @@ impl Sim<'_> {
     fn pick(&self, me: usize) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
         for &(t, v) in &self.runnable {
-            if t == me || self.still.contains(&t) {
+            if t == me || self.is_still[t] {
                 continue;
             }
             if best.is_none_or(|(_, bv)| v < bv) {
@@ -154,15 +165,18 @@ pub fn threads_latency(group: &[&EffectiveProfile], params: &ModelParams) -> Res
             })
             .collect(),
         runnable: Vec::with_capacity(n + 1),
+        position: vec![usize::MAX; n + 1],
         blocked: Vec::with_capacity(n),
         still: Vec::with_capacity(n),
+        is_still: vec![false; n + 1],
     };
-    sim.runnable.push((MAIN, 0.0));
+    let main = n;
+    sim.enter_runnable(main);
     let mut pending: VecDeque<(usize, f64)> = (0..n).map(|t| (t, spawn)).collect();
     let mut launched_any = false;
     let mut total = 0.0_f64;
     let mut turns: u64 = 0;
-    let mut current = MAIN;
+    let mut current = main;
 
     loop {
         turns += 1;
@@ -172,7 +186,7 @@ pub fn threads_latency(group: &[&EffectiveProfile], params: &ModelParams) -> Res
                 turns: MAX_TURNS,
             });
         }
-        if current == MAIN {
+        if current == main {
             let mut budget = if launched_any {
                 slice
             } else {
@@ -188,20 +202,20 @@ pub fn threads_latency(group: &[&EffectiveProfile], params: &ModelParams) -> Res
                     used += front.1;
                     let t = front.0;
                     pending.pop_front();
-                    sim.runnable.push((t, 0.0));
+                    sim.enter_runnable(t);
                     launched_any = true;
                     if pending.is_empty() {
-                        sim.remove_runnable(MAIN);
+                        sim.remove_runnable(main);
                     }
                 } else {
                     front.1 -= budget - used;
                     used = budget;
                 }
             }
-            sim.add_vruntime(MAIN, used);
-            sim.advance(used, MAIN);
+            sim.add_vruntime(main, used);
+            sim.advance(used, main);
             total += used;
-            current = sim.pick(MAIN).unwrap_or(MAIN);
+            current = sim.pick(main).unwrap_or(main);
             continue;
         }
 

@@ -117,28 +117,38 @@ fn descend(cost: &mut StageCost<'_>, mut p: CountPartition) -> Result<CountParti
         let worst = p.latency();
         let mut best: Option<Neighbour> = None;
         for i in (0..n).filter(|&i| p.lat[i] == worst) {
-            for j in (0..n).filter(|&j| j != i) {
-                for a in 0..t {
-                    if p.groups[i][a] == 0 {
+            // The critical group must get faster for the vector to improve:
+            // evaluate its side of each move once, and only then the others.
+            for a in 0..t {
+                if p.groups[i][a] == 0 {
+                    continue;
+                }
+                // Move one of type `a` out of i, or swap it for one of type `b`.
+                for b in std::iter::once(None).chain((0..t).filter(|&b| b != a).map(Some)) {
+                    let mut gi = p.groups[i].clone();
+                    gi[a] -= 1;
+                    if let Some(b) = b {
+                        gi[b] += 1;
+                    }
+                    if gi.iter().all(|&c| c == 0) {
                         continue;
                     }
-                    // Move one of type `a` from i to j, or swap it for one of type `b`.
-                    for b in std::iter::once(None).chain((0..t).filter(|&b| b != a).map(Some)) {
-                        let mut gi = p.groups[i].clone();
+                    if b.is_some_and(|b| (0..n).all(|j| j == i || p.groups[j][b] == 0)) {
+                        continue;
+                    }
+                    let li = cost.group(&gi, n, i == 0, true)?;
+                    if li >= worst {
+                        continue;
+                    }
+                    for j in (0..n).filter(|&j| j != i) {
                         let mut gj = p.groups[j].clone();
-                        gi[a] -= 1;
                         gj[a] += 1;
                         if let Some(b) = b {
                             if gj[b] == 0 {
                                 continue;
                             }
                             gj[b] -= 1;
-                            gi[b] += 1;
                         }
-                        if gi.iter().all(|&c| c == 0) {
-                            continue;
-                        }
-                        let li = cost.group(&gi, n, i == 0, true)?;
                         let lj = cost.group(&gj, n, j == 0, true)?;
                         let mut lat = p.lat.clone();
                         lat[i] = li;
@@ -152,7 +162,7 @@ fn descend(cost: &mut StageCost<'_>, mut p: CountPartition) -> Result<CountParti
                                 sorted: lat,
                                 i,
                                 j,
-                                gi,
+                                gi: gi.clone(),
                                 gj,
                                 li,
                                 lj,
@@ -242,6 +252,55 @@ fn best_partition(
     })
 }
 
+/// The most worker threads one frontier uses.
+const MAX_WORKERS: usize = 4;
+
+/// The best partition of a stage for every group count `1..=last`,
+/// computed on up to [`MAX_WORKERS`] threads (group counts dealt out
+/// round robin; each worker keeps its own latency cache, the model's memo
+/// is shared). The result does not depend on the number of workers.
+fn partitions_by_count(
+    model: &Model,
+    stage: &[crate::model::BoundInstance],
+    last: usize,
+) -> Result<Vec<StagePartition>, SimError> {
+    let size = stage.len();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, MAX_WORKERS)
+        .min(last);
+    let run = |w: usize| -> Result<Vec<(usize, StagePartition)>, SimError> {
+        let mut cost = StageCost::new(model, stage);
+        (1..=last)
+            .filter(|n| n % workers == w)
+            .map(|n| best_partition(&mut cost, size, n).map(|p| (n, p)))
+            .collect()
+    };
+    let mut found: Vec<(usize, StagePartition)> = if workers <= 1 {
+        run(0)?
+    } else {
+        let results: Vec<Result<Vec<(usize, StagePartition)>, SimError>> =
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..workers).map(|w| s.spawn(move || run(w))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(SimError::Internal("search worker panicked".into()))
+                        })
+                    })
+                    .collect()
+            });
+        let mut all = Vec::new();
+        for r in results {
+            all.extend(r?);
+        }
+        all
+    };
+    found.sort_by_key(|(n, _)| *n);
+    Ok(found.into_iter().map(|(_, p)| p).collect())
+}
+
 /// For every wrap cap `1..=cap`, the best plan found within it.
 pub(crate) fn frontier(
     model: &Model,
@@ -251,21 +310,17 @@ pub(crate) fn frontier(
     // Per stage, the best partition for every cap (running minimum over n).
     let mut per_stage: Vec<Vec<StagePartition>> = Vec::with_capacity(bound.stages.len());
     for stage in &bound.stages {
-        let mut cost = StageCost::new(model, stage);
-        let size = stage.len();
+        let by_count = partitions_by_count(model, stage, cap.min(stage.len()).max(1))?;
         let mut by_cap: Vec<StagePartition> = Vec::with_capacity(cap);
         for k in 1..=cap {
-            let n = k.min(size);
-            let candidate = if n == k || by_cap.is_empty() {
-                Some(best_partition(&mut cost, size, n)?)
-            } else {
-                None
-            };
+            let candidate = by_count.get(k - 1);
             let next = match (by_cap.last(), candidate) {
-                (Some(prev), Some(c)) if c.latency < prev.latency => c,
+                (Some(prev), Some(c)) if c.latency < prev.latency => c.clone(),
                 (Some(prev), _) => prev.clone(),
-                (None, Some(c)) => c,
-                (None, None) => chiron_kl::single(&mut cost, size)?,
+                (None, Some(c)) => c.clone(),
+                (None, None) => {
+                    return Err(SimError::Internal("stage without partitions".into()).into())
+                }
             };
             by_cap.push(next);
         }

@@ -110,3 +110,116 @@ fn default_dominates_published_and_chiron_kl_at_every_k() {
     }
     eprintln!("{}", report.join("\n"));
 }
+
+#[test]
+fn default_needs_fewer_wraps_than_chiron_kl_at_the_seed_slos() {
+    for (name, slo, strictly_fewer) in [
+        ("finra50", 348.0, true),
+        ("finra100", 383.0, true),
+        ("finra200", 532.0, false),
+    ] {
+        let w = &catalog().workflows[name];
+        let slo = Slo::new(slo).unwrap();
+        let kl = schedule(model(), w, slo, &ScheduleOptions::new(Strategy::ChironKl)).unwrap();
+        let ours = schedule(model(), w, slo, &ScheduleOptions::default()).unwrap();
+        eprintln!(
+            "{name} @ {}: default {} wraps {:.3} ms; chiron-kl {} wraps {:.3} ms",
+            slo.ms().get(),
+            ours.wrap_count,
+            ours.latency_ms.get(),
+            kl.wrap_count,
+            kl.latency_ms.get()
+        );
+        assert_eq!(ours.strategy, Strategy::Default);
+        ours.wraps.validate(w).unwrap();
+        assert!(slo.is_met_by(ours.latency_ms));
+        if strictly_fewer {
+            assert!(ours.wrap_count < kl.wrap_count, "{name}");
+        } else {
+            assert!(ours.wrap_count <= kl.wrap_count, "{name}");
+        }
+    }
+}
+
+#[test]
+fn same_request_same_bytes() {
+    for strategy in Strategy::ALL {
+        let w = &catalog().workflows["finra100"];
+        let slo = Slo::new(383.0).unwrap();
+        let fresh = || {
+            let m = wrap_sched::Model::new(std::sync::Arc::new(catalog().profiles.clone()));
+            serde_json::to_string(&schedule(&m, w, slo, &ScheduleOptions::new(strategy)).unwrap())
+                .unwrap()
+        };
+        let a = fresh();
+        let b = fresh();
+        let c = serde_json::to_string(
+            &schedule(model(), w, slo, &ScheduleOptions::new(strategy)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+    }
+}
+
+#[test]
+fn unreachable_slo_carries_the_best_plan() {
+    let w = &catalog().workflows["finra50"];
+    for strategy in Strategy::ALL {
+        let err = schedule(
+            model(),
+            w,
+            Slo::new(10.0).unwrap(),
+            &ScheduleOptions::new(strategy).with_max_wraps(Some(8)),
+        )
+        .unwrap_err();
+        match err {
+            wrap_sched::ScheduleError::Unreachable { best, slo_ms, .. } => {
+                assert_eq!(slo_ms.get(), 10.0);
+                best.wraps.validate(w).unwrap();
+                assert!(best.wrap_count <= 8);
+                let p = wrap_sched::predict(model(), w, &best.wraps, true).unwrap();
+                assert_eq!(p.latency_ms, best.latency_ms);
+            }
+            other => panic!("{strategy}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn scheduler_answers_from_its_cached_frontier() {
+    let m = std::sync::Arc::new(wrap_sched::Model::new(std::sync::Arc::new(
+        catalog().profiles.clone(),
+    )));
+    let s = wrap_sched::Scheduler::new(std::sync::Arc::clone(&m));
+    let w = &catalog().workflows["finra50"];
+    let first = s
+        .schedule(w, Slo::new(348.0).unwrap(), &ScheduleOptions::default())
+        .unwrap();
+    let sims = m.simulations();
+    let again = s
+        .schedule(w, Slo::new(348.0).unwrap(), &ScheduleOptions::default())
+        .unwrap();
+    let other = s
+        .schedule(w, Slo::new(600.0).unwrap(), &ScheduleOptions::default())
+        .unwrap();
+    assert_eq!(first, again);
+    assert!(other.wrap_count <= first.wrap_count);
+    assert_eq!(
+        m.simulations(),
+        sims,
+        "a cached frontier must not simulate again"
+    );
+    assert_eq!(s.cached_wraps(w), Some(20));
+    // An SLO that 20 wraps cannot meet extends the search to the largest
+    // stage, and the extension is cached too.
+    let tight = s.schedule(w, Slo::new(100.0).unwrap(), &ScheduleOptions::default());
+    assert!(matches!(
+        tight,
+        Err(wrap_sched::ScheduleError::Unreachable { .. })
+    ));
+    assert_eq!(s.cached_wraps(w), Some(50));
+    let extended = m.simulations();
+    assert_eq!(s.frontier(w, 50).unwrap().frontier.len(), 50);
+    assert_eq!(m.simulations(), extended);
+}
