@@ -1,5 +1,7 @@
 //! The thread simulation on a group of 20 FINRA functions, cold and memoised.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items.
+
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;

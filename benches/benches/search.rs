@@ -1,6 +1,8 @@
 //! The searches: chiron-kl and default at the seed SLOs, and the default
 //! frontier of finra200 to 20 wraps, each from a cold model (no memo).
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items.
+
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
