@@ -102,3 +102,89 @@ fn stage_count_is_checked_first() {
         .to_string()
         .contains("stage 1"));
 }
+
+mod catalog {
+    use wrap_model::{Catalog, LoadError};
+
+    const SET: &str = r#"{"format": "wrap-profile-set/1", "mode": "mpk-l", "params": {"thread_spawn": 7.0, "thread_init": 13.0, "slice": 5.0, "switch_cost": 0.005, "rpc_overhead": 20.0, "result_overhead": 2.0, "remote_invoke": 4.0, "first_wrap_count": 6, "first_spawn_budget": 9999.0}}"#;
+    const WORKFLOW: &str =
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "f", "End": true}}}"#;
+
+    #[test]
+    fn a_good_directory_loads_and_writes_back_the_same_bytes() {
+        let files = [
+            ("set.json", SET),
+            (
+                "functions/f.json",
+                r#"{"exec_ms": 3.5, "trace_latency_ms": 3.0, "blocks": [{"start_ms": 1.0, "duration_ms": 0.5, "syscall": "read"}]}"#,
+            ),
+            ("workflows/w.json", WORKFLOW),
+            ("README.md", "ignored"),
+        ];
+        let c = Catalog::from_files(files).unwrap();
+        assert_eq!(c.profiles.get("f").unwrap().blocks.len(), 1);
+        assert_eq!(c.workflows["w"].name, "w");
+        let written = c.to_files();
+        let again =
+            Catalog::from_files(written.iter().map(|(p, t)| (p.as_str(), t.as_str()))).unwrap();
+        assert_eq!(again, c);
+        assert_eq!(again.to_files(), written);
+
+        let dir = std::env::temp_dir().join(format!("wrap-model-catalog-{}", std::process::id()));
+        c.write_dir(&dir).unwrap();
+        assert_eq!(Catalog::load_dir(&dir).unwrap(), c);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_file_line_function_and_field() {
+        let err = Catalog::from_files([
+            ("set.json", SET),
+            ("functions/f.json", "{\n  \"exec_ms\": ,\n}"),
+        ])
+        .unwrap_err();
+        assert!(matches!(err, LoadError::Syntax { line: 2, .. }), "{err}");
+        assert!(err.to_string().starts_with("functions/f.json:2:"), "{err}");
+
+        let err = Catalog::from_files([
+            ("set.json", SET),
+            (
+                "functions/f.json",
+                r#"{"exec_ms": -1, "trace_latency_ms": 1}"#,
+            ),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "functions/f.json: function 'f': field 'exec_ms' must be a finite, non-negative number of milliseconds, got -1"
+        );
+
+        let bad_set = SET.replace("\"slice\": 5.0", "\"slice\": 0.0");
+        let err = Catalog::from_files([("set.json", bad_set.as_str())]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("model parameter 'slice' must be positive"),
+            "{err}"
+        );
+
+        let err = Catalog::from_files([
+            ("set.json", SET),
+            (
+                "workflows/w.json",
+                r#"{"StartAt": "A", "States": {"A": {"Type": "Map", "End": true}}}"#,
+            ),
+        ])
+        .unwrap_err();
+        assert_eq!(err.to_string(), "workflows/w.json: state 'A' has type 'Map', which is not supported (only Task and Parallel are)");
+
+        let err = Catalog::from_files([("workflows/w.json", WORKFLOW)]).unwrap_err();
+        assert!(err.to_string().contains("set.json"), "{err}");
+
+        let err = Catalog::load_dir(std::path::Path::new("/nonexistent/profiles")).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("/nonexistent/profiles/set.json:"),
+            "{err}"
+        );
+    }
+}
