@@ -399,3 +399,65 @@ fn offline_profile_log_in_one_call() {
     .unwrap_err();
     assert!(err.to_string().contains("invalid window"), "{err}");
 }
+
+/// A generated log, produced line by line and never stored.
+struct Generated {
+    line: u64,
+    lines: u64,
+    pending: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for Generated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.pending.len() {
+            if self.line == self.lines {
+                return Ok(0);
+            }
+            let i = self.line;
+            self.line += 1;
+            let (sec, us) = (1000 + i / 100_000, (i % 100_000) * 10);
+            self.pending = match i % 4 {
+                0 => format!("{} {sec}.{us:06} read(3,  <unfinished ...>\n", 100 + i % 8),
+                1 => format!("{} {sec}.{us:06} <... read resumed>\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"..., 4096) = 4096 <0.000005>\n", 100 + (i - 1) % 8),
+                2 => format!("{} {sec}.{us:06} getppid() = 1 <0.000001>\n", 100 + i % 8),
+                _ => format!("{} {sec}.{us:06} futex(0x7f37c3db3990, FUTEX_WAKE_PRIVATE, 1) = 0 <0.000002>\n", 100 + i % 8),
+            }
+            .into_bytes();
+            self.pos = 0;
+        }
+        let n = buf.len().min(self.pending.len() - self.pos);
+        buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn a_large_log_streams_in_little_memory() {
+    let lines = 400_000;
+    let before = peak_rss_kib();
+    let log = std::io::BufReader::new(Generated {
+        line: 0,
+        lines,
+        pending: Vec::new(),
+        pos: 0,
+    });
+    // A 1 ms window: only its calls are kept.
+    let w = Window::from_ms(1_000_500.0, 1_000_501.0).unwrap();
+    let trace = Trace::from_log(log, WindowSpec::Explicit(w), &BlockingSet::default()).unwrap();
+    assert_eq!(trace.stats.lines, lines);
+    assert_eq!(trace.stats.calls, lines / 4 * 3);
+    assert_eq!(trace.stats.split_calls, lines / 4);
+    assert!(trace.counts.kept <= 100, "{:?}", trace.counts);
+    if let (Some(b), Some(a)) = (before, peak_rss_kib()) {
+        // The log is about 35 MB; reading it may not grow the peak by 16 MB.
+        assert!(a - b < 16 * 1024, "peak RSS grew by {} KiB", a - b);
+    }
+}
