@@ -206,3 +206,85 @@ fn failing_commands_are_errors() {
         other => panic!("expected a traced failure, got {other:?}"),
     }
 }
+
+/// A fake strace (a shell script) in a fresh directory.
+fn fake_strace(name: &str, script: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir =
+        std::env::temp_dir().join(format!("wrap-profiler-fake-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("strace");
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn an_strace_without_seccomp_bpf_is_retried_without_it() {
+    let (dir, path) = fake_strace(
+        "noseccomp",
+        r#"for a in "$@"; do
+  if [ "$a" = --seccomp-bpf ]; then echo "strace: unrecognized option '--seccomp-bpf'" >&2; exit 1; fi
+done
+exec strace "$@""#,
+    );
+    let opts = LiveOptions {
+        runs: 2,
+        strace: path,
+        ..LiveOptions::default()
+    };
+    let result = profile_or_skip(&["sleep", "0.01"], &opts);
+    let _ = std::fs::remove_dir_all(&dir);
+    let Some(live) = result else { return };
+    assert!(!live.seccomp_bpf);
+    assert!(live
+        .profile
+        .blocks
+        .iter()
+        .any(|b| b.duration_ms.get() >= 9.5));
+}
+
+#[test]
+fn forbidden_tracing_is_its_own_error() {
+    let (dir, path) = fake_strace(
+        "eperm",
+        r#"if [ "$1" = -V ]; then echo "strace -- version 6.1"; exit 0; fi
+echo "strace: test_ptrace_get_syscall_info: PTRACE_TRACEME: Operation not permitted" >&2
+echo "strace: ptrace(PTRACE_TRACEME, ...): Operation not permitted" >&2
+exit 1"#,
+    );
+    let opts = LiveOptions {
+        runs: 1,
+        strace: path,
+        ..LiveOptions::default()
+    };
+    let err = profile_command(&["true"], &opts).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        matches!(err, ProfilerError::TracingForbidden { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("CAP_SYS_PTRACE"), "{err}");
+}
+
+#[test]
+fn strace_failing_otherwise_is_reported() {
+    let (dir, path) = fake_strace(
+        "broken",
+        r#"if [ "$1" = -V ]; then echo "strace -- version 6.1"; exit 0; fi
+echo "strace: something else went wrong" >&2
+exit 1"#,
+    );
+    let opts = LiveOptions {
+        runs: 1,
+        strace: path,
+        ..LiveOptions::default()
+    };
+    let err = profile_command(&["true"], &opts).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(matches!(err, ProfilerError::Strace { .. }), "{err}");
+    assert!(
+        err.to_string().contains("something else went wrong"),
+        "{err}"
+    );
+}
