@@ -12,5 +12,15 @@
 //!
 //! # Layout
 //! * [`builtin`]: the profile set and workflows embedded at compile time.
+//! * [`error`]: the error JSON, its HTTP status and CLI exit code.
+//! * [`api`]: request parsing, work limits and the operations, shared by
+//!   the service and the CLI.
+//! * [`http`]: the hyper service: [`http::handle`] and [`http::run`].
+//! * [`cli`]: the command line and the offline subcommands.
 
+pub mod api;
 pub mod builtin;
+pub mod cli;
+pub mod error;
+pub mod http;
+pub mod profile_cli;
