@@ -506,7 +506,8 @@ impl Api {
     }
 
     /// The wrap cap to search with: the request's (capped by the largest
-    /// stage) if within the limit, else the strategy's default.
+    /// stage) if within the limit, else the strategy's default (capped by
+    /// the limit and the largest stage).
     fn wrap_cap(
         &self,
         workflow: &Workflow,
@@ -524,7 +525,7 @@ impl Api {
                 ),
             )),
             Some(n) => Ok(n.min(p)),
-            None => Ok(default.min(p)),
+            None => Ok(default.min(self.limits.wrap_limit).min(p)),
         }
     }
 

@@ -358,11 +358,10 @@ pub fn import(chiron: &Path, out: &Path) -> Outcome {
             )),
             code: 0,
         },
-        Err(e) => Outcome {
-            stdout: String::new(),
-            stderr: Some(format!("wrap-server import: {e}")),
-            code: 2,
-        },
+        Err(e) => Outcome::error(&ApiError::new(
+            ErrorKind::InvalidProfiles,
+            format!("import from {} to {}: {e}", chiron.display(), out.display()),
+        )),
     }
 }
 
@@ -377,13 +376,19 @@ pub fn usage_error(e: &clap::Error) -> Option<Outcome> {
     ) {
         return None;
     }
+    // clap's message: the lines before its usage block, folded into one
+    // (a missing argument's name stands on the line after the first).
     let rendered = e.render().to_string();
-    let first = rendered
+    let message: Vec<&str> = rendered
         .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid usage")
-        .trim()
-        .trim_start_matches("error: ");
+        .take_while(|l| !l.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect();
+    let first = match message.join(" ") {
+        m if m.is_empty() => "invalid usage".to_owned(),
+        m => m.trim_start_matches("error: ").to_owned(),
+    };
     let mut out = Outcome::error(&ApiError::new(
         ErrorKind::Usage,
         format!("{first} (see wrap-server --help)"),

@@ -192,7 +192,11 @@ fn schedule_prints_the_result_or_exits_2_or_3() {
         2,
         "invalid_slo",
     );
-    assert_failure(&run(&["schedule", "--workflow", "finra50"]), 2, "usage");
+    let v = assert_failure(&run(&["schedule", "--workflow", "finra50"]), 2, "usage");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("--slo"),
+        "{v}"
+    );
     assert_failure(
         &run(&["schedule", "--workflow", "finra50", "--slo", "soon"]),
         2,

@@ -472,6 +472,29 @@ fn a_chunked_body_over_a_configured_limit_is_413() {
 }
 
 #[test]
+fn a_lower_wrap_limit_also_caps_the_defaults() {
+    let server = Server::start(Config {
+        limits: wrap_server::api::Limits {
+            wrap_limit: 2,
+            ..wrap_server::api::Limits::server()
+        },
+        ..Config::default()
+    });
+    // The frontier's default length (20) is cut to the limit.
+    let f = server.get("/v1/frontier?workflow=finra50");
+    assert_eq!(f.status, 200, "{}", f.body);
+    assert_eq!(f.json()["frontier"].as_array().unwrap().len(), 2);
+    // A schedule that needs more wraps than the limit is unreachable, and
+    // says how far it searched.
+    server
+        .curl_d("/", r#"{"workflow": "finra50", "SLO": 348}"#)
+        .assert_error(422, "slo_unreachable", &["up to 2 wraps"]);
+    server
+        .get("/v1/frontier?workflow=finra50&max_wraps=3")
+        .assert_error(422, "limit_exceeded", &["'max_wraps'"]);
+}
+
+#[test]
 fn inline_workflows_and_profiles_are_scheduled() {
     let server = Server::default();
     let nap = json!({"exec_ms": 30.0, "trace_latency_ms": 30.0,
