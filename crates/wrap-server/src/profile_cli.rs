@@ -24,9 +24,11 @@ pub enum ProfileFormat {
 /// The arguments of `wrap-server profile`.
 #[derive(Debug, Clone, Args)]
 pub struct ProfileArgs {
-    /// The function type the profile is for (ASCII letters, digits, `-`, `_`, `.`).
+    /// The function type the profile is for (ASCII letters, digits, `-`,
+    /// `_`, `.`). Default: the command's file name (`python3`), or the
+    /// log's file stem with `--strace`.
     #[arg(long = "type", value_name = "NAME")]
-    pub function: String,
+    pub function: Option<String>,
     /// Untraced runs for the exec time, and as many traced runs (live mode).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub runs: u32,
@@ -80,7 +82,8 @@ pub struct ProfileOutcome {
 /// unreadable log, or a profile directory that cannot be written (or that
 /// already holds the type, without `--force`).
 pub fn run(args: &ProfileArgs) -> Result<ProfileOutcome, ApiError> {
-    validate_type_name(&args.function).map_err(|e| usage(format!("--type: {e}")))?;
+    let function = function_type(args)?;
+    validate_type_name(&function).map_err(|e| usage(format!("--type: {e}")))?;
     let syscalls = match &args.syscalls {
         Some(list) => list
             .parse::<BlockingSet>()
@@ -88,7 +91,7 @@ pub fn run(args: &ProfileArgs) -> Result<ProfileOutcome, ApiError> {
         None => BlockingSet::default(),
     };
     if let Some(dir) = &args.out {
-        check_out(dir, &args.function, args.force)?;
+        check_out(dir, &function, args.force)?;
     }
     let mut notes = Vec::new();
     let (profile, pid) = if let Some(log) = &args.strace {
@@ -125,7 +128,7 @@ pub fn run(args: &ProfileArgs) -> Result<ProfileOutcome, ApiError> {
         (live.profile, live.trace.root_pid.unwrap_or(0))
     };
     if let Some(dir) = &args.out {
-        let path = write_out(dir, &args.function, &profile)?;
+        let path = write_out(dir, &function, &profile)?;
         notes.push(format!("wrote {}", path.display()));
     }
     let stdout = match args.format {
@@ -137,6 +140,39 @@ pub fn run(args: &ProfileArgs) -> Result<ProfileOutcome, ApiError> {
         ProfileFormat::Chiron => wrap_profiler::chiron_csv(&profile, pid),
     };
     Ok(ProfileOutcome { stdout, notes })
+}
+
+/// The `--type` given, or one derived from the command's or the log's
+/// file name (characters a type name cannot hold become `_`).
+fn function_type(args: &ProfileArgs) -> Result<String, ApiError> {
+    if let Some(t) = &args.function {
+        return Ok(t.clone());
+    }
+    let source = match (&args.strace, args.command.first()) {
+        (Some(log), _) => log.file_stem(),
+        (None, Some(cmd)) => Path::new(cmd).file_name(),
+        (None, None) => None,
+    };
+    let name: String = source
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default()
+        .trim_start_matches('.')
+        .chars()
+        .take(128)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        return Err(usage(
+            "give the function type with --type NAME (it cannot be derived from the command)",
+        ));
+    }
+    Ok(name)
 }
 
 fn usage(message: impl Into<String>) -> ApiError {

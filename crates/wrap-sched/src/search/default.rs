@@ -1,6 +1,6 @@
 //! The default strategy: per stage and per group count, the best partition
 //! found by local search over type-count vectors from several seeds, made
-//! monotone over the wrap cap. See `docs/strategy.md`.
+//! monotone over the wrap cap. See `docs/search.md`.
 //!
 //! A group's latency depends only on how many functions of each type it
 //! holds, so partitions are searched as count vectors. For every stage of

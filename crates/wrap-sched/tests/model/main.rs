@@ -7,8 +7,9 @@ use common::{catalog, model, rel_err, vectors};
 use proptest::prelude::*;
 use std::sync::Arc;
 use wrap_model::arbitrary::{profile_set, workflow_and_plan, TYPE_NAMES};
-use wrap_model::Plan;
-use wrap_sched::{predict, Model};
+use wrap_model::{ModelParams, Ms, Plan, Profile, ProfileSet};
+use wrap_sched::model::MAX_TURNS;
+use wrap_sched::{predict, Model, SimError};
 
 #[test]
 fn every_thread_vector_matches() {
@@ -110,6 +111,34 @@ fn one_group_of_one_function_costs_its_exec_time() {
     let margin = catalog().profiles.get("margin-balance").unwrap().exec_ms;
     assert_eq!(p.stages[1].latency_ms, margin);
     assert_eq!(p.wrap_count, 1);
+}
+
+#[test]
+fn a_simulation_past_the_turn_bound_is_an_error_not_a_hang() {
+    // Valid but hostile parameters: a slice of a nanosecond makes two
+    // 10 ms functions take about 2e7 turns.
+    let mut params = ModelParams::MPK_L;
+    params.slice = Ms(1e-6);
+    let spin = Profile::new(Ms(10.0), Ms(10.0), Vec::new());
+    let set = ProfileSet::new(
+        "hostile",
+        params,
+        [("spin".to_owned(), spin)].into_iter().collect(),
+    )
+    .unwrap();
+    let m = Model::new(Arc::new(set));
+    let spin = m.type_id("spin").unwrap();
+    match m.threads_latency(&[spin, spin]) {
+        Err(SimError::TurnLimit { threads, turns }) => {
+            assert_eq!((threads, turns), (2, MAX_TURNS));
+        }
+        other => panic!("expected the turn limit, got {other:?}"),
+    }
+    // One function alone runs to its end in one step, whatever the slice:
+    // its launch plus its own 10 ms, no turn limit.
+    let alone = m.threads_latency(&[spin]).unwrap().get();
+    let launch = ModelParams::MPK_L.thread_spawn.get();
+    assert!((launch + 10.0..launch + 10.1).contains(&alone), "{alone}");
 }
 
 proptest! {

@@ -250,6 +250,12 @@ fn tempdir(tag: &str) -> PathBuf {
     dir
 }
 
+/// Whether tests that need strace (and python3) must run rather than skip:
+/// in CI, or with `WRAP_TEST_FORCE_STRACE=1` as `.ci/run` sets it.
+fn must_trace() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var_os("WRAP_TEST_FORCE_STRACE").is_some()
+}
+
 fn strace_present() -> bool {
     Command::new("strace")
         .arg("-V")
@@ -321,7 +327,7 @@ impl Served {
 fn end_to_end_profile_two_programs_then_schedule_by_cli_and_http() {
     if !strace_present() {
         assert!(
-            std::env::var_os("CI").is_none(),
+            !must_trace(),
             "strace is required in CI (.ci/run installs it)"
         );
         eprintln!("skipped: strace is not installed (apt-get install strace)");
@@ -463,6 +469,64 @@ fn end_to_end_profile_two_programs_then_schedule_by_cli_and_http() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["wraps"], by_cli["wraps"]);
     served.terminate();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn profile_of_a_python_sleep_finds_the_20_ms_sleep_and_names_the_type() {
+    let python = Command::new("python3").arg("-V").output();
+    if !strace_present() || !python.is_ok_and(|o| o.status.success()) {
+        assert!(!must_trace(), "strace and python3 are required in CI");
+        eprintln!("skipped: needs strace and python3");
+        return;
+    }
+    // The command, verbatim but for fewer runs: no --type needed.
+    let o = run(&[
+        "profile",
+        "--runs",
+        "2",
+        "--",
+        "python3",
+        "-c",
+        "import time; time.sleep(0.02)",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let p = stdout_json(&o);
+    let sleeps: Vec<&Value> = p["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["syscall"] == "clock_nanosleep")
+        .collect();
+    assert_eq!(sleeps.len(), 1, "{sleeps:?}");
+    let d = sleeps[0]["duration_ms"].as_f64().unwrap();
+    assert!((19.5..40.0).contains(&d), "sleep of {d} ms");
+    assert_eq!(p["provenance"]["command"][0], "python3");
+
+    // With --out and no --type, the type is the command's name.
+    let dir = tempdir("python-type");
+    let o = run(&[
+        "profile",
+        "--runs",
+        "1",
+        "--out",
+        dir.to_str().unwrap(),
+        "--",
+        "sleep",
+        "0.01",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(dir.join("functions/sleep.json").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
