@@ -86,11 +86,7 @@ impl Catalog {
                     serde_json::from_str(text).map_err(|e| LoadError::json(path, &e))?;
                 profiles.insert(name.to_owned(), (path.to_owned(), p));
             } else if let Some(name) = stem_of(path, WORKFLOWS_DIR) {
-                let w =
-                    Workflow::from_json_str(name, text).map_err(|error| LoadError::Workflow {
-                        file: path.into(),
-                        error,
-                    })?;
+                let w = parse_workflow(path, name, text)?;
                 workflows.insert(name.to_owned(), w);
             }
         }
@@ -201,6 +197,18 @@ impl Catalog {
     pub fn profile_path(dir: &Path, function: &str) -> PathBuf {
         dir.join(FUNCTIONS_DIR).join(format!("{function}.json"))
     }
+}
+
+/// Parses the States Language workflow `text` of `file`, registering it
+/// under `name`: a JSON syntax error is a [`LoadError::Syntax`] at its line
+/// and column (`file:line:col: ...`), a broken workflow a
+/// [`LoadError::Workflow`] naming the file and the state.
+pub(crate) fn parse_workflow(file: &str, name: &str, text: &str) -> Result<Workflow, LoadError> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| LoadError::json(file, &e))?;
+    Workflow::from_json(name, &v).map_err(|error| LoadError::Workflow {
+        file: file.to_owned(),
+        error,
+    })
 }
 
 /// Reads a whole text file.

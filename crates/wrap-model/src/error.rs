@@ -17,13 +17,16 @@ pub enum LoadError {
         /// The OS error.
         error: std::io::Error,
     },
-    /// Malformed content at a line.
-    #[error("{file}:{line}: {message}")]
+    /// Malformed content at a line (and, for JSON, a column): shown as
+    /// `file:line: message` or `file:line:column: message`.
+    #[error("{file}:{line}{}: {message}", column.map(|c| format!(":{c}")).unwrap_or_default())]
     Syntax {
         /// The file.
         file: String,
         /// 1-based line number.
         line: usize,
+        /// 1-based column, where the parser reports one (JSON).
+        column: Option<usize>,
         /// What is wrong.
         message: String,
     },
@@ -61,11 +64,17 @@ impl LoadError {
         }
     }
 
+    /// A JSON syntax (or shape) error of `file`, at serde_json's line and
+    /// column, without serde_json's own " at line L column C" suffix.
     pub(crate) fn json(file: &str, e: &serde_json::Error) -> Self {
+        let full = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
         LoadError::Syntax {
             file: file.to_owned(),
             line: e.line(),
-            message: e.to_string(),
+            column: (e.line() > 0).then_some(e.column()),
+            message,
         }
     }
 }

@@ -9,10 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::catalog::{json_files, read};
-use crate::{
-    Block, Catalog, LoadError, ModelParams, Ms, Profile, ProfileSet, Provenance, Workflow,
-};
+use crate::catalog::{json_files, parse_workflow, read};
+use crate::{Block, Catalog, LoadError, ModelParams, Ms, Profile, ProfileSet, Provenance};
 
 /// Parses a timelines CSV: the first line is the traced latency `T(f)`, then
 /// one `pid,start_ms,syscall,duration_ms` line per blocking call.
@@ -26,6 +24,7 @@ pub fn parse_timeline(file: &str, text: &str) -> Result<(Ms, Vec<Block>), LoadEr
     let syntax = |line: usize, message: String| LoadError::Syntax {
         file: file.to_owned(),
         line,
+        column: None,
         message,
     };
     let number = |line: usize, what: &str, s: &str| -> Result<Ms, LoadError> {
@@ -172,12 +171,7 @@ pub fn import_chiron(
                 .and_then(|s| s.to_str())
                 .unwrap_or_default()
                 .to_owned();
-            let w = Workflow::from_json_str(&name, &read(&path)?).map_err(|error| {
-                LoadError::Workflow {
-                    file: file.clone(),
-                    error,
-                }
-            })?;
+            let w = parse_workflow(&file, &name, &read(&path)?)?;
             if let Some(first) = origin.insert(name.clone(), file.clone()) {
                 return Err(LoadError::Format {
                     file,
@@ -269,5 +263,157 @@ mod tests {
         assert_eq!(err.to_string(), "e.json: exec time of 'a' is not a number");
         let err = parse_exec_times("e.json", "{\n\"a\": }").unwrap_err();
         assert!(err.to_string().starts_with("e.json:2:"), "{err}");
+    }
+    /// A scratch mode folder, removed when dropped.
+    struct Scratch(std::path::PathBuf);
+
+    impl Scratch {
+        fn new(test: &str) -> Self {
+            let dir = std::env::temp_dir()
+                .join(format!("wrap-model-import-{}-{test}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        /// Writes `text` to `rel` below the folder; returns the full path.
+        fn write(&self, rel: &str, text: &str) -> String {
+            let path = self.0.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        }
+
+        fn import(&self, extra: &[&Path]) -> Result<Catalog, LoadError> {
+            import_chiron(&self.0, "test", ModelParams::MPK_L, extra)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const TASK: &str =
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "a", "End": true}}}"#;
+
+    #[test]
+    fn a_small_mode_folder_imports() {
+        let d = Scratch::new("good");
+        d.write("exec_times.json", r#"{"a": 2.0, "b": 1.0}"#);
+        d.write("timelines/a.csv", "2.5\r\n1,0.5,read,0.25\r\n\r\n");
+        d.write("workflows/w.json", TASK);
+        let c = d.import(&[]).unwrap();
+        let a = c.profiles.get("a").unwrap();
+        assert_eq!((a.exec_ms, a.trace_latency_ms), (Ms(2.0), Ms(2.5)));
+        assert_eq!(a.blocks.len(), 1);
+        let b = c.profiles.get("b").unwrap();
+        assert_eq!(b.trace_latency_ms, b.exec_ms);
+        assert!(b.blocks.is_empty());
+        assert_eq!(c.workflows["w"].stage_sizes(), vec![1]);
+    }
+
+    #[test]
+    fn timeline_without_exec_time_is_refused() {
+        let d = Scratch::new("no-exec");
+        d.write("exec_times.json", r#"{"a": 2.0}"#);
+        let csv = d.write("timelines/ghost.csv", "1.0\n1,0.1,read,0.2\n");
+        let err = d.import(&[]).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Format { file, .. } if *file == csv),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.starts_with(&format!("{csv}: ")), "{text}");
+        assert!(text.contains("'ghost'"), "{text}");
+        assert!(text.contains("no exec time"), "{text}");
+        assert!(text.contains("exec_times.json"), "{text}");
+    }
+
+    #[test]
+    fn same_workflow_in_two_folders_is_refused() {
+        let d = Scratch::new("twice");
+        d.write("exec_times.json", r#"{"a": 2.0}"#);
+        let first = d.write("workflows/w.json", TASK);
+        let second = d.write("extra/w.json", TASK);
+        let extra = d.0.join("extra");
+        let err = d.import(&[extra.as_path()]).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Format { file, .. } if *file == second),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("{second}: workflow 'w' is already imported from {first}")
+        );
+    }
+
+    #[test]
+    fn malformed_csv_line_is_reported_as_file_and_line() {
+        let d = Scratch::new("csv");
+        d.write("exec_times.json", r#"{"a": 2.0}"#);
+        let csv = d.write(
+            "timelines/a.csv",
+            "2.5\r\n1,0.5,read,0.25\r\n1,zero,read,1\r\n",
+        );
+        let err = d.import(&[]).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Syntax { file, line: 3, column: None, .. } if *file == csv),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("{csv}:3: start_ms 'zero' is not a number")
+        );
+    }
+
+    #[test]
+    fn workflow_json_syntax_error_is_reported_as_file_line_and_column() {
+        let d = Scratch::new("json");
+        d.write("exec_times.json", r#"{"a": 2.0}"#);
+        let file = d.write("workflows/w.json", "{\n  \"StartAt\": ,\n}\n");
+        let err = d.import(&[]).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Syntax { file: f, line: 2, column: Some(14), .. } if *f == file),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), format!("{file}:2:14: expected value"));
+    }
+
+    #[test]
+    fn broken_workflow_names_the_file_and_the_state() {
+        let d = Scratch::new("state");
+        d.write("exec_times.json", r#"{"a": 2.0}"#);
+        let file = d.write(
+            "workflows/w.json",
+            r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "End": true}}}"#,
+        );
+        let err = d.import(&[]).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Workflow { file: f, error: crate::WorkflowError::MissingResource { state } } if *f == file && state == "A"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with(&format!("{file}: state 'A'")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn exec_times_syntax_error_has_line_and_column() {
+        let err = parse_exec_times("e.json", "{\n\"a\": }").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LoadError::Syntax {
+                    line: 2,
+                    column: Some(6),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "e.json:2:6: expected value");
     }
 }

@@ -80,9 +80,16 @@ pub enum WorkflowError {
         /// The state reached again.
         state: String,
     },
-    /// A state with neither `Next` nor `End: true`, or with both.
-    #[error("state '{state}' must have exactly one of 'Next' or 'End': true")]
+    /// A state with neither `Next` nor `End: true`.
+    #[error("state '{state}' has neither 'Next' nor 'End': true; it needs exactly one")]
     NoTransition {
+        /// The state.
+        state: String,
+    },
+    /// A state with both a `Next` and `End: true`: the chain would both
+    /// go on and stop there (the States Language allows only one).
+    #[error("state '{state}' has both 'Next' and 'End': true; it needs exactly one")]
+    NextAndEnd {
         /// The state.
         state: String,
     },
@@ -375,7 +382,8 @@ impl Workflow {
                     from = current;
                     current = next;
                 }
-                _ => return Err(WorkflowError::NoTransition { state: current }),
+                (None, false) => return Err(WorkflowError::NoTransition { state: current }),
+                (Some(_), true) => return Err(WorkflowError::NextAndEnd { state: current }),
             }
         }
         if let Some(unreached) = states.keys().find(|k| !visited.contains(*k)) {
@@ -610,5 +618,151 @@ mod tests {
         assert!(err.to_string().contains("2 states"));
         let err = Workflow::from_json_str("w", "{").unwrap_err();
         assert!(matches!(err, E::Json(_)));
+    }
+    /// Parses `state` as the only state of a workflow, expecting an error.
+    fn lone_state_error(state: Value) -> WorkflowError {
+        parse(json!({"StartAt": "A", "States": {"A": state}})).unwrap_err()
+    }
+
+    /// Asserts that `err`'s message quotes `state` and (when given) `field`.
+    fn assert_names(err: &WorkflowError, state: &str, field: Option<&str>) {
+        let text = err.to_string();
+        assert!(text.contains(&format!("'{state}'")), "{text}");
+        if let Some(f) = field {
+            assert!(text.contains(&format!("'{f}'")), "{text}");
+        }
+    }
+
+    #[test]
+    fn top_level_must_be_an_object() {
+        for v in [json!([]), json!("A"), json!(null), json!(3)] {
+            let err = parse(v.clone()).unwrap_err();
+            assert_eq!(err, WorkflowError::NotAnObject, "input {v}");
+            assert!(err.to_string().contains("JSON object"), "{err}");
+        }
+        let err = Workflow::from_json_str("w", "[1, 2]").unwrap_err();
+        assert_eq!(err, WorkflowError::NotAnObject);
+    }
+
+    #[test]
+    fn missing_type_is_a_bad_field() {
+        let err = lone_state_error(json!({"Resource": "f", "End": true}));
+        assert_eq!(
+            err,
+            WorkflowError::BadField {
+                state: "A".into(),
+                field: "Type".into(),
+                problem: "is missing"
+            }
+        );
+        assert_names(&err, "A", Some("Type"));
+    }
+
+    #[test]
+    fn non_string_type_is_a_bad_field() {
+        let err = lone_state_error(json!({"Type": 7, "Resource": "f", "End": true}));
+        assert_eq!(
+            err,
+            WorkflowError::BadField {
+                state: "A".into(),
+                field: "Type".into(),
+                problem: "must be a string"
+            }
+        );
+        assert_names(&err, "A", Some("Type"));
+        assert!(err.to_string().contains("must be a string"), "{err}");
+    }
+
+    #[test]
+    fn non_bool_end_is_a_bad_field() {
+        let err = lone_state_error(json!({"Type": "Task", "Resource": "f", "End": "true"}));
+        assert_eq!(
+            err,
+            WorkflowError::BadField {
+                state: "A".into(),
+                field: "End".into(),
+                problem: "must be a boolean"
+            }
+        );
+        assert_names(&err, "A", Some("End"));
+    }
+
+    #[test]
+    fn non_string_next_is_a_bad_field() {
+        let err = lone_state_error(json!({"Type": "Task", "Resource": "f", "Next": ["B"]}));
+        assert_eq!(
+            err,
+            WorkflowError::BadField {
+                state: "A".into(),
+                field: "Next".into(),
+                problem: "must be a string"
+            }
+        );
+        assert_names(&err, "A", Some("Next"));
+    }
+
+    #[test]
+    fn non_array_branches_is_a_bad_field() {
+        let err = lone_state_error(
+            json!({"Type": "Parallel", "Branches": {"x": branch("x", "f")}, "End": true}),
+        );
+        assert_eq!(
+            err,
+            WorkflowError::BadField {
+                state: "A".into(),
+                field: "Branches".into(),
+                problem: "must be an array"
+            }
+        );
+        assert_names(&err, "A", Some("Branches"));
+    }
+
+    #[test]
+    fn parallel_without_branches_key_is_empty() {
+        let err = lone_state_error(json!({"Type": "Parallel", "End": true}));
+        assert_eq!(err, WorkflowError::EmptyParallel { state: "A".into() });
+        assert_names(&err, "A", None);
+        assert!(err.to_string().contains("no branches"), "{err}");
+    }
+
+    #[test]
+    fn branch_task_without_resource_names_the_branch_state() {
+        let no_resource = json!({"StartAt": "x", "States": {"x": {"Type": "Task", "End": true}}});
+        let empty_resource =
+            json!({"StartAt": "x", "States": {"x": {"Type": "Task", "Resource": "", "End": true}}});
+        for bad in [no_resource, empty_resource] {
+            let err = lone_state_error(json!({
+                "Type": "Parallel", "Branches": [branch("ok", "f"), bad], "End": true
+            }));
+            assert_eq!(err, WorkflowError::MissingResource { state: "x".into() });
+            assert_names(&err, "x", Some("Resource"));
+        }
+    }
+
+    #[test]
+    fn state_with_both_next_and_end_is_refused() {
+        let err = parse(json!({"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "f", "Next": "B", "End": true},
+            "B": task("g", None),
+        }}))
+        .unwrap_err();
+        assert_eq!(err, WorkflowError::NextAndEnd { state: "A".into() });
+        assert_names(&err, "A", Some("Next"));
+        assert!(err.to_string().contains("both"), "{err}");
+        // `End: false` is the same as no `End`: the chain goes on.
+        let w = parse(json!({"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "f", "Next": "B", "End": false},
+            "B": task("g", None),
+        }}))
+        .unwrap();
+        assert_eq!(w.stage_sizes(), vec![1, 1]);
+    }
+
+    #[test]
+    fn state_with_neither_next_nor_end_is_refused() {
+        let err = lone_state_error(json!({"Type": "Task", "Resource": "f", "End": false}));
+        assert_eq!(err, WorkflowError::NoTransition { state: "A".into() });
+        assert_names(&err, "A", Some("Next"));
+        assert!(err.to_string().contains("neither"), "{err}");
     }
 }

@@ -187,4 +187,35 @@ mod catalog {
             "{err}"
         );
     }
+    #[test]
+    fn set_json_with_a_wrong_format_is_refused() {
+        let old = SET.replace("wrap-profile-set/1", "wrap-profile-set/0");
+        let err = Catalog::from_files([("set.json", old.as_str()), ("workflows/w.json", WORKFLOW)])
+            .unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Format { file, .. } if file == "set.json"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "set.json: format is 'wrap-profile-set/0', expected 'wrap-profile-set/1'"
+        );
+    }
+
+    #[test]
+    fn workflow_json_syntax_error_gives_file_line_and_column() {
+        let err = Catalog::from_files([
+            ("set.json", SET),
+            (
+                "workflows/w.json",
+                "{\"StartAt\": \"A\",\n \"States\": {\"A\": }}",
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Syntax { file, line: 2, column: Some(18), .. } if file == "workflows/w.json"),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "workflows/w.json:2:18: expected value");
+    }
 }

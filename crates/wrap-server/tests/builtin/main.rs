@@ -1,6 +1,7 @@
 //! The built-in profile set: reproducible from the published data, embedded
 //! unchanged, and complete for every built-in workflow.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use wrap_model::import::import_builtin_mpk_l;
@@ -12,6 +13,104 @@ fn repo() -> PathBuf {
 
 fn chiron() -> PathBuf {
     repo().join("../shared/reference/chiron")
+}
+
+/// One published timeline, read here without the importer: the traced
+/// latency and every `(start_ms, syscall, duration_ms)` row in file order.
+struct PublishedTimeline {
+    latency: f64,
+    rows: Vec<(f64, String, f64)>,
+}
+
+fn read_published_timeline(path: &Path) -> PublishedTimeline {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').trim())
+        .filter(|l| !l.is_empty());
+    let num = |s: &str| -> f64 {
+        s.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: '{s}': {e}", path.display()))
+    };
+    let latency = num(lines.next().expect("a latency line"));
+    let rows = lines
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            assert_eq!(cols.len(), 4, "{}: {l}", path.display());
+            (num(cols[1]), cols[2].trim().to_owned(), num(cols[3]))
+        })
+        .collect();
+    PublishedTimeline { latency, rows }
+}
+
+/// The published MPK-L data: every `timelines/<type>.csv` by type, and the
+/// types and times of `exec_times.json`.
+fn published_mpk_l() -> (BTreeMap<String, PublishedTimeline>, BTreeMap<String, f64>) {
+    let dir = chiron().join("mpk-l");
+    let mut timelines = BTreeMap::new();
+    for entry in std::fs::read_dir(dir.join("timelines")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "csv") {
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            timelines.insert(name, read_published_timeline(&path));
+        }
+    }
+    let exec: BTreeMap<String, f64> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("exec_times.json")).unwrap())
+            .unwrap();
+    (timelines, exec)
+}
+
+#[test]
+fn builtin_set_has_exactly_the_published_function_types() {
+    let (timelines, exec) = published_mpk_l();
+    // The expected counts come from ../shared (26 timelines and 31 exec
+    // times when this was written); guard only against an empty or
+    // unreadable folder making the comparisons below vacuous.
+    assert!(!timelines.is_empty(), "no published timelines found");
+    assert!(
+        exec.len() > timelines.len(),
+        "the published set has untraced types too"
+    );
+    let traced: BTreeSet<&str> = timelines.keys().map(String::as_str).collect();
+    let all: BTreeSet<&str> = exec.keys().map(String::as_str).collect();
+    assert!(
+        traced.is_subset(&all),
+        "timelines without an exec time: {:?}",
+        traced.difference(&all).collect::<Vec<_>>()
+    );
+
+    let c = wrap_server::builtin::catalog();
+    let embedded: BTreeSet<&str> = c.profiles.profiles().keys().map(String::as_str).collect();
+    assert_eq!(embedded, all, "embedded types vs exec_times.json keys");
+    assert_eq!(c.profiles.profiles().len(), exec.len());
+
+    let mut traced_embedded = 0;
+    for (name, p) in c.profiles.profiles() {
+        assert_eq!(p.exec_ms.get(), exec[name], "{name}: exec_ms");
+        match timelines.get(name) {
+            Some(t) => {
+                traced_embedded += 1;
+                assert_eq!(p.trace_latency_ms.get(), t.latency, "{name}: trace latency");
+                let blocks: Vec<(f64, String, f64)> = p
+                    .blocks
+                    .iter()
+                    .map(|b| (b.start_ms.get(), b.syscall.clone(), b.duration_ms.get()))
+                    .collect();
+                assert_eq!(blocks, t.rows, "{name}: blocking periods");
+            }
+            None => {
+                assert_eq!(p.trace_latency_ms, p.exec_ms, "{name}: untraced");
+                assert!(p.blocks.is_empty(), "{name}: untraced but has blocks");
+            }
+        }
+    }
+    assert_eq!(traced_embedded, timelines.len());
+    assert_eq!(
+        c.profiles.profiles().len() - traced_embedded,
+        all.len() - traced.len()
+    );
 }
 
 #[test]
@@ -62,13 +161,6 @@ fn builtin_set_covers_every_builtin_workflow() {
             );
         }
     }
-    let traced = c
-        .profiles
-        .profiles()
-        .values()
-        .filter(|p| p.trace_latency_ms != p.exec_ms || !p.blocks.is_empty())
-        .count();
-    assert!(traced >= 20, "only {traced} traced profiles");
     let margin = c.profiles.get("margin-balance").unwrap();
     assert!(margin.blocks.is_empty());
     assert_eq!(margin.trace_latency_ms, margin.exec_ms);
