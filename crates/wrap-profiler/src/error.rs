@@ -63,6 +63,22 @@ pub enum ProfilerError {
         /// The end given.
         end_ms: f64,
     },
+    /// An explicit window that does not overlap the log's time span (from
+    /// its first to its last timestamp): most likely a window in seconds,
+    /// or relative times, where epoch milliseconds are expected.
+    #[error("window [{start_ms}, {end_ms}] does not overlap the strace log{}, which spans {log_start_ms} to {log_end_ms} epoch ms ({} ms): the window is in epoch milliseconds (`-ttt` seconds × 1000){}", in_file(.file), span_ms(*.log_start_ms, *.log_end_ms), seconds_hint(*.start_ms, *.end_ms, *.log_start_ms, *.log_end_ms))]
+    WindowOutsideLog {
+        /// The log file, if it is one.
+        file: Option<String>,
+        /// The window's start, epoch ms.
+        start_ms: f64,
+        /// The window's end, epoch ms.
+        end_ms: f64,
+        /// The log's first time, epoch ms.
+        log_start_ms: f64,
+        /// The log's last time, epoch ms.
+        log_end_ms: f64,
+    },
     /// A solo latency that is not a finite positive number.
     #[error("invalid solo latency {value}: must be a finite number of milliseconds above 0")]
     InvalidSolo {
@@ -112,4 +128,23 @@ fn under_strace(traced: &bool) -> &'static str {
 
 fn in_file(file: &Option<String>) -> String {
     file.as_ref().map(|f| format!(" '{f}'")).unwrap_or_default()
+}
+
+/// Milliseconds rounded to the microsecond, for messages.
+fn round_us(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
+}
+
+fn span_ms(start: f64, end: f64) -> f64 {
+    round_us(end - start)
+}
+
+/// A hint when the window, read as seconds, would overlap the log.
+fn seconds_hint(start: f64, end: f64, log_start: f64, log_end: f64) -> String {
+    let (s, e) = (round_us(start * 1000.0), round_us(end * 1000.0));
+    if s <= log_end && e >= log_start {
+        format!("; [{start}, {end}] looks like seconds: in milliseconds that is [{s}, {e}]")
+    } else {
+        String::new()
+    }
 }

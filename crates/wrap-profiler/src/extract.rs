@@ -109,6 +109,13 @@ fn ns_to_ms(ns: i64) -> f64 {
     ns as f64 / NS_PER_MS
 }
 
+/// Epoch ns → ms for messages: whole ms and the fraction converted apart,
+/// so that `1796322274464778000` prints as `1796322274464.778`.
+#[allow(clippy::cast_precision_loss)]
+fn epoch_ms(ns: i64) -> f64 {
+    ns.div_euclid(1_000_000) as f64 + ns.rem_euclid(1_000_000) as f64 / NS_PER_MS
+}
+
 /// Which window to cut from a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowSpec {
@@ -225,7 +232,12 @@ impl Trace {
     ///
     /// # Errors
     /// [`ProfilerError::BadLog`] if reading fails or the log has no timed
-    /// line (for [`WindowSpec::RootProcess`]: no window can be derived).
+    /// line (no window can be derived or placed);
+    /// [`ProfilerError::WindowOutsideLog`] if an explicit window does not
+    /// overlap the log's span, from its first to its last time (a window
+    /// given in seconds instead of epoch milliseconds, say). A window that
+    /// overlaps the log but holds no blocking call is fine: a pure-compute
+    /// function's profile has no blocks.
     pub fn from_log<R: BufRead>(
         reader: R,
         window: WindowSpec,
@@ -278,7 +290,24 @@ impl Trace {
         let origin = calls.origin();
         let root_pid = origin.and_then(|(p, _)| p);
         let window = match explicit {
-            Some(w) => w,
+            Some(w) => {
+                let Some((first, last)) = calls.first_ns().zip(calls.last_ns()) else {
+                    return Err(ProfilerError::BadLog {
+                        file: None,
+                        message: "no line with a -ttt timestamp, so the window cannot be placed in it (trace with -ttt)".to_owned(),
+                    });
+                };
+                if w.start_ns > last || w.end_ns < first {
+                    return Err(ProfilerError::WindowOutsideLog {
+                        file: None,
+                        start_ms: epoch_ms(w.start_ns),
+                        end_ms: epoch_ms(w.end_ns),
+                        log_start_ms: epoch_ms(first),
+                        log_end_ms: epoch_ms(last),
+                    });
+                }
+                w
+            }
             None => {
                 let no_window = |message: &str| ProfilerError::BadLog {
                     file: None,
@@ -337,10 +366,24 @@ impl Trace {
             path: path.display().to_string(),
             error,
         })?;
+        let name = || Some(path.display().to_string());
         Trace::from_log(std::io::BufReader::new(file), window, set).map_err(|e| match e {
             ProfilerError::BadLog { message, .. } => ProfilerError::BadLog {
-                file: Some(path.display().to_string()),
+                file: name(),
                 message,
+            },
+            ProfilerError::WindowOutsideLog {
+                start_ms,
+                end_ms,
+                log_start_ms,
+                log_end_ms,
+                ..
+            } => ProfilerError::WindowOutsideLog {
+                file: name(),
+                start_ms,
+                end_ms,
+                log_start_ms,
+                log_end_ms,
             },
             other => other,
         })
@@ -460,7 +503,9 @@ fn merge(mut raw: Vec<(i64, i64, String, Option<u32>)>, origin: i64) -> Vec<Peri
 /// "strace-log"`, `scale`).
 ///
 /// # Errors
-/// As [`Window::from_ms`], [`Trace::from_file`] and [`Trace::to_profile`].
+/// As [`Window::from_ms`], [`Trace::from_file`] (a window that does not
+/// overlap the log is [`ProfilerError::WindowOutsideLog`], quoting the
+/// window as given) and [`Trace::to_profile`].
 pub fn profile_log(
     path: &Path,
     start_ms: f64,
@@ -469,7 +514,23 @@ pub fn profile_log(
     set: &BlockingSet,
 ) -> Result<(Profile, Trace), ProfilerError> {
     let window = Window::from_ms(start_ms, end_ms)?;
-    let trace = Trace::from_file(path, WindowSpec::Explicit(window), set)?;
+    let trace = Trace::from_file(path, WindowSpec::Explicit(window), set).map_err(|e| match e {
+        // Quote the window as given, not rounded to the microsecond: a
+        // window in seconds loses its fraction in the rounding.
+        ProfilerError::WindowOutsideLog {
+            file,
+            log_start_ms,
+            log_end_ms,
+            ..
+        } => ProfilerError::WindowOutsideLog {
+            file,
+            start_ms,
+            end_ms,
+            log_start_ms,
+            log_end_ms,
+        },
+        other => other,
+    })?;
     let mut profile = trace.to_profile(solo_ms)?.profile;
     if let Some(p) = profile.provenance.as_mut() {
         p.source = Some("strace-log".to_owned());
@@ -603,5 +664,98 @@ mod tests {
             Trace::from_log("garbage\n".as_bytes(), WindowSpec::RootProcess, &set).unwrap_err();
         assert!(matches!(err, ProfilerError::BadLog { .. }), "{err}");
         assert!(err.to_string().contains("-ttt"), "{err}");
+    }
+
+    #[test]
+    fn an_explicit_window_must_overlap_the_log() {
+        let set = BlockingSet::default();
+        let log = "\
+10 1000.000000 execve(\"./f\", [\"./f\"], 0x7ffc /* 3 vars */) = 0 <0.000300>
+10 1000.010000 clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=0, tv_nsec=20000000}, NULL) = 0 <0.020000>
+10 1000.030000 getppid() = 9 <0.000005>
+10 1000.040000 exit_group(0) = ?
+10 1000.040200 +++ exited with 0 +++
+";
+        let cut = |a: f64, b: f64| {
+            Trace::from_log(
+                log.as_bytes(),
+                WindowSpec::Explicit(Window::from_ms(a, b).unwrap()),
+                &set,
+            )
+        };
+        // Before the log, after it, and in seconds instead of milliseconds.
+        for (a, b) in [
+            (1.0, 2.0),
+            (999_000.0, 999_999.999),
+            (1_000_040.3, 1_000_050.0),
+        ] {
+            let err = cut(a, b).unwrap_err();
+            let ProfilerError::WindowOutsideLog {
+                start_ms,
+                end_ms,
+                log_start_ms,
+                log_end_ms,
+                file: None,
+            } = err
+            else {
+                panic!("[{a}, {b}]: {err}");
+            };
+            assert_eq!((start_ms, end_ms), (a, b));
+            assert_eq!((log_start_ms, log_end_ms), (1_000_000.0, 1_000_040.2));
+            let msg = err.to_string();
+            assert!(
+                msg.contains(&format!(
+                    "window [{a}, {b}] does not overlap the strace log"
+                )) && msg.contains("spans 1000000 to 1000040.2 epoch ms (40.2 ms)")
+                    && msg.contains("epoch milliseconds (`-ttt` seconds × 1000)")
+                    && !msg.contains("looks like seconds"),
+                "{msg}"
+            );
+        }
+        let msg = cut(1000.005, 1000.035).unwrap_err().to_string();
+        assert!(
+            msg.contains("[1000.005, 1000.035] looks like seconds: in milliseconds that is [1000005, 1000035]"),
+            "{msg}"
+        );
+
+        // Overlapping the log at one end or holding all of it: fine.
+        for (a, b) in [(999_000.0, 1_000_000.0), (1_000_040.2, 1_000_100.0)] {
+            let t = cut(a, b).unwrap();
+            assert!(t.periods.is_empty(), "[{a}, {b}]: {:?}", t.periods);
+        }
+        let t = cut(999_000.0, 1_001_000.0).unwrap();
+        assert_eq!(t.periods.len(), 1);
+        assert_eq!(t.periods[0].start_ns, 1_010_000_000);
+
+        // Inside the log, holding no blocking call: a pure-compute profile.
+        let t = cut(1_000_030.0, 1_000_040.0).unwrap();
+        assert!(t.periods.is_empty(), "{:?}", t.periods);
+        assert_eq!(t.counts.kept, 0);
+        assert_eq!(t.counts.began_before, 1);
+        let p = t.to_profile(Some(8.0)).unwrap().profile;
+        assert!(p.blocks.is_empty());
+        assert_eq!((p.exec_ms.get(), p.trace_latency_ms.get()), (8.0, 8.0));
+
+        // A log without -ttt times cannot hold a window.
+        let untimed = "10 execve(\"./f\", [\"./f\"], 0x7ffc) = 0 <0.000300>\n";
+        let w = Window::from_ms(1.0, 2.0).unwrap();
+        let err = Trace::from_log(untimed.as_bytes(), WindowSpec::Explicit(w), &set).unwrap_err();
+        assert!(matches!(err, ProfilerError::BadLog { .. }), "{err}");
+        assert!(err.to_string().contains("-ttt"), "{err}");
+    }
+
+    #[test]
+    fn a_resumed_line_without_its_start_extends_the_span_back() {
+        // The log began mid-call: the read started 30 ms before its line.
+        let log = "7 10.030000 <... read resumed>\"x\", 1) = 1 <0.030000>\n";
+        let w = Window::from_ms(10_000.0, 10_010.0).unwrap();
+        let t = Trace::from_log(
+            log.as_bytes(),
+            WindowSpec::Explicit(w),
+            &BlockingSet::default(),
+        )
+        .unwrap();
+        assert!(t.periods.is_empty());
+        assert_eq!(t.counts.ended_after, 1);
     }
 }

@@ -181,6 +181,7 @@ pub struct CallReader<R> {
     pending: HashMap<Option<u32>, Pending>,
     stats: ParseStats,
     origin: Option<(Option<u32>, i64)>,
+    first_ns: Option<i64>,
     last_ns: Option<i64>,
     done: bool,
 }
@@ -194,6 +195,7 @@ impl<R: BufRead> CallReader<R> {
             pending: HashMap::new(),
             stats: ParseStats::default(),
             origin: None,
+            first_ns: None,
             last_ns: None,
             done: false,
         }
@@ -212,6 +214,14 @@ impl<R: BufRead> CallReader<R> {
         self.origin
     }
 
+    /// The earliest time seen so far: a line's timestamp or a call's start
+    /// (a resumed line without its start began its duration earlier).
+    /// With [`last_ns`](Self::last_ns), the log's time span.
+    #[must_use]
+    pub fn first_ns(&self) -> Option<i64> {
+        self.first_ns
+    }
+
     /// The latest time seen so far: a line's timestamp or a call's end.
     #[must_use]
     pub fn last_ns(&self) -> Option<i64> {
@@ -219,6 +229,7 @@ impl<R: BufRead> CallReader<R> {
     }
 
     fn see_time(&mut self, t: i64) {
+        self.first_ns = Some(self.first_ns.map_or(t, |f| f.min(t)));
         self.last_ns = Some(self.last_ns.map_or(t, |l| l.max(t)));
     }
 
@@ -336,6 +347,7 @@ impl<R: BufRead> CallReader<R> {
                 } else {
                     self.stats.unmatched_resumed += 1;
                     let start = duration_ns.map_or(t, |d| t.saturating_sub(d));
+                    self.see_time(start);
                     Some(Event::Call(call(
                         name,
                         start,

@@ -7,7 +7,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use wrap_profiler::{BlockingSet, CallReader, Event, Trace, Window, WindowSpec};
+use wrap_profiler::{BlockingSet, CallReader, Event, ProfilerError, Trace, Window, WindowSpec};
 
 /// The fixture directory: `shared/` is the repository's sibling.
 pub fn dir() -> PathBuf {
@@ -400,12 +400,124 @@ fn offline_profile_log_in_one_call() {
     assert!(err.to_string().contains("invalid window"), "{err}");
 }
 
-/// A generated log, produced line by line and never stored.
+/// `wrap-server profile --strace p2_fork_pipe.strace --window 1 2`: a window
+/// that misses the log (here, seconds or small numbers where epoch
+/// milliseconds belong) is an error giving the log's span, not an empty
+/// profile.
+#[test]
+fn a_window_outside_the_log_is_an_error() {
+    let set = BlockingSet::default();
+    // p2's first line is at 1796322274.462904 s, its last call ends at
+    // 1796322274.521795 + 0.000008 s.
+    let span = "spans 1796322274462.904 to 1796322274521.803 epoch ms (58.899 ms)";
+    for (start, end) in [
+        (1.0, 2.0),
+        (1_796_322_274_400.0, 1_796_322_274_462.9),
+        (1_796_322_274_521.804, 1_796_322_274_600.0),
+    ] {
+        let err = wrap_profiler::profile_log(&log_path("p2_fork_pipe"), start, end, None, &set)
+            .unwrap_err();
+        assert!(
+            matches!(err, ProfilerError::WindowOutsideLog { .. }),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("does not overlap the strace log")
+                && msg.contains("p2_fork_pipe.strace")
+                && msg.contains(span)
+                && msg.contains("epoch milliseconds (`-ttt` seconds × 1000)"),
+            "{msg}"
+        );
+    }
+    // The window in -ttt seconds: the message says what it is in ms.
+    let err = wrap_profiler::profile_log(
+        &log_path("p2_fork_pipe"),
+        1_796_322_274.464_778,
+        1_796_322_274.521_557,
+        None,
+        &set,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "looks like seconds: in milliseconds that is [1796322274464.778, 1796322274521.557]"
+        ),
+        "{err}"
+    );
+}
+
+/// A window inside the log without a blocking call: p1's loop of 1000
+/// `getppid` calls, pure computation, gives a profile without blocks.
+#[test]
+fn a_window_without_blocking_calls_is_a_pure_compute_profile() {
+    let (profile, trace) = wrap_profiler::profile_log(
+        &log_path("p1_seq"),
+        1_796_322_274_010.0,
+        1_796_322_274_050.0,
+        None,
+        &BlockingSet::default(),
+    )
+    .unwrap();
+    assert!(trace.stats.calls > 1000, "{}", trace.stats);
+    assert_eq!(trace.counts.kept, 0, "{:?}", trace.counts);
+    assert!(profile.blocks.is_empty(), "{:?}", profile.blocks);
+    assert!((profile.exec_ms.get() - 40.0).abs() < 1e-9);
+    assert!((profile.trace_latency_ms.get() - 40.0).abs() < 1e-9);
+    profile.validate("p1 getppid loop").unwrap();
+}
+
+/// A generated log, produced line by line and never stored: eight threads
+/// cycling through a `read` split over two lines (its resumed line carries
+/// a [`STRING_LEN`]-byte string, as `strace -s 4096` prints), a `getppid`
+/// and a `futex` wake, one line every 10 µs from epoch second 1000.
 struct Generated {
     line: u64,
     lines: u64,
+    bytes: u64,
     pending: Vec<u8>,
     pos: usize,
+}
+
+const STRING_LEN: usize = 4000;
+
+impl Generated {
+    fn new(lines: u64) -> Self {
+        Generated {
+            line: 0,
+            lines,
+            bytes: 0,
+            pending: Vec::with_capacity(STRING_LEN + 128),
+            pos: 0,
+        }
+    }
+
+    fn next_line(&mut self) {
+        use std::io::Write as _;
+        let i = self.line;
+        self.line += 1;
+        let (sec, us) = (1000 + i / 100_000, (i % 100_000) * 10);
+        let out = &mut self.pending;
+        out.clear();
+        // A resumed line is its start's thread's.
+        let pid = 100 + if i % 4 == 1 { i - 1 } else { i } % 8;
+        write!(out, "{pid} {sec}.{us:06} ").unwrap();
+        match i % 4 {
+            0 => out.extend_from_slice(b"read(3,  <unfinished ...>\n"),
+            1 => {
+                out.extend_from_slice(b"<... read resumed>\"");
+                out.resize(out.len() + STRING_LEN, b'x');
+                out.extend_from_slice(b"\"..., 65536) = 65536 <0.000005>\n");
+            }
+            2 => out.extend_from_slice(b"getppid() = 1 <0.000001>\n"),
+            _ => out.extend_from_slice(
+                b"futex(0x7f37c3db3990, FUTEX_WAKE_PRIVATE, 1) = 0 <0.000002>\n",
+            ),
+        }
+        self.bytes += out.len() as u64;
+        self.pos = 0;
+    }
 }
 
 impl std::io::Read for Generated {
@@ -414,17 +526,7 @@ impl std::io::Read for Generated {
             if self.line == self.lines {
                 return Ok(0);
             }
-            let i = self.line;
-            self.line += 1;
-            let (sec, us) = (1000 + i / 100_000, (i % 100_000) * 10);
-            self.pending = match i % 4 {
-                0 => format!("{} {sec}.{us:06} read(3,  <unfinished ...>\n", 100 + i % 8),
-                1 => format!("{} {sec}.{us:06} <... read resumed>\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"..., 4096) = 4096 <0.000005>\n", 100 + (i - 1) % 8),
-                2 => format!("{} {sec}.{us:06} getppid() = 1 <0.000001>\n", 100 + i % 8),
-                _ => format!("{} {sec}.{us:06} futex(0x7f37c3db3990, FUTEX_WAKE_PRIVATE, 1) = 0 <0.000002>\n", 100 + i % 8),
-            }
-            .into_bytes();
-            self.pos = 0;
+            self.next_line();
         }
         let n = buf.len().min(self.pending.len() - self.pos);
         buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
@@ -433,31 +535,108 @@ impl std::io::Read for Generated {
     }
 }
 
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// The peak resident set size of this process, in KiB (`VmHWM`).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+/// Set in the child process of [`a_large_log_streams_in_little_memory`]:
+/// how many lines to generate.
+const STREAM_CHILD: &str = "WRAP_PROFILER_TEST_STREAM_LINES";
+
+/// The child's part: stream `lines` generated lines through
+/// [`Trace::from_log`] and print `bytes=B peak_rss_kib=K`.
+fn stream_generated_log(lines: u64) {
+    let mut gen = Generated::new(lines);
+    // A 1 ms window 0.1 s into the log: only its calls are kept.
+    let w = Window::from_ms(1_000_100.0, 1_000_101.0).unwrap();
+    let trace = Trace::from_log(
+        std::io::BufReader::new(&mut gen),
+        WindowSpec::Explicit(w),
+        &BlockingSet::default(),
+    )
+    .unwrap();
+    assert_eq!(gen.line, lines);
+    let st = &trace.stats;
+    assert_eq!(st.lines, lines, "{st}");
+    assert_eq!(st.calls, lines / 4 * 3, "{st}");
+    assert_eq!(st.split_calls, lines / 4, "{st}");
+    assert_eq!(
+        (st.unknown, st.unreturned, st.unmatched_resumed),
+        (0, 0, 0),
+        "{st}"
+    );
+    // 100 lines in the window, 25 of them 5 µs reads 40 µs apart.
+    assert_eq!(trace.counts.kept, 25, "{:?}", trace.counts);
+    assert_eq!(trace.periods.len(), 25);
+    println!("bytes={} peak_rss_kib={}", gen.bytes, peak_rss_kib());
+}
+
+/// Runs this test binary again, only this test, as a child that streams
+/// `lines` generated lines; returns (log bytes, the child's peak RSS in KiB).
+/// Its own process, so that no other test's memory counts.
+fn stream_in_child(lines: u64) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "fixtures::a_large_log_streams_in_little_memory",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(STREAM_CHILD, lines.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn child_result(child: std::process::Child) -> (u64, u64) {
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed: {stdout}\n{stderr}");
+    let field = |name: &str| -> u64 {
+        stdout
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in the child's output: {stdout}\n{stderr}"))
+    };
+    (field("bytes"), field("peak_rss_kib"))
+}
+
+/// Streaming: a 270 MB log is read in the memory of a 68 MB one, far
+/// below its size. Each size runs in a child process of its own (this test
+/// binary again, this test only), which reports its own peak RSS
+/// (`VmHWM`): the tests running in parallel in this process do not count.
 #[test]
 fn a_large_log_streams_in_little_memory() {
-    let lines = 400_000;
-    let before = peak_rss_kib();
-    let log = std::io::BufReader::new(Generated {
-        line: 0,
-        lines,
-        pending: Vec::new(),
-        pos: 0,
-    });
-    // A 1 ms window: only its calls are kept.
-    let w = Window::from_ms(1_000_500.0, 1_000_501.0).unwrap();
-    let trace = Trace::from_log(log, WindowSpec::Explicit(w), &BlockingSet::default()).unwrap();
-    assert_eq!(trace.stats.lines, lines);
-    assert_eq!(trace.stats.calls, lines / 4 * 3);
-    assert_eq!(trace.stats.split_calls, lines / 4);
-    assert!(trace.counts.kept <= 100, "{:?}", trace.counts);
-    if let (Some(b), Some(a)) = (before, peak_rss_kib()) {
-        // The log is about 35 MB; reading it may not grow the peak by 16 MB.
-        assert!(a - b < 16 * 1024, "peak RSS grew by {} KiB", a - b);
+    if let Some(lines) = std::env::var_os(STREAM_CHILD) {
+        stream_generated_log(lines.to_str().unwrap().parse().unwrap());
+        return;
     }
+    // About 1 KiB a line on average.
+    let small_lines = 64_000;
+    let large_lines = 4 * small_lines;
+    let small = stream_in_child(small_lines);
+    let large = stream_in_child(large_lines);
+    let (small_bytes, small_kib) = child_result(small);
+    let (large_bytes, large_kib) = child_result(large);
+    eprintln!(
+        "{small_bytes} bytes: peak RSS {small_kib} KiB; {large_bytes} bytes: peak RSS {large_kib} KiB"
+    );
+    assert!(large_bytes > 250_000_000, "only {large_bytes} bytes");
+    assert!(large_bytes >= 4 * small_bytes - 4);
+    // Far below the log's size: under 1/16 of it (16 MiB).
+    assert!(
+        large_kib * 1024 < large_bytes / 16,
+        "peak RSS {large_kib} KiB reading a log of {large_bytes} bytes"
+    );
+    // Independent of the size: four times the log, not 2 MiB more memory.
+    assert!(
+        large_kib < small_kib + 2048,
+        "peak RSS {small_kib} KiB for {small_bytes} bytes but {large_kib} KiB for {large_bytes} bytes"
+    );
 }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use wrap_profiler::grammar::parse_line;
-use wrap_profiler::{BlockingSet, CallReader, Trace, Window, WindowSpec};
+use wrap_profiler::{BlockingSet, CallReader, ProfilerError, Trace, Window, WindowSpec};
 
 use super::fixtures;
 
@@ -113,6 +113,22 @@ proptest! {
         let set = BlockingSet::default();
         let start = 1_000_000_000_000 + w0 * 1000;
         let window = Window::from_ns(start, start + wlen * 1000).unwrap();
+        // An explicit window is refused exactly when it misses the log's span.
+        let mut reader = CallReader::new(log.as_bytes());
+        for e in reader.by_ref() {
+            e.unwrap();
+        }
+        let span = reader.first_ns().zip(reader.last_ns());
+        let overlaps = span.is_some_and(|(first, last)| {
+            window.start_ns() <= last && window.end_ns() >= first
+        });
+        match Trace::from_log(log.as_bytes(), WindowSpec::Explicit(window), &set) {
+            Ok(_) => prop_assert!(overlaps, "{span:?} {window:?}"),
+            Err(ProfilerError::WindowOutsideLog { .. }) => {
+                prop_assert!(!overlaps, "{span:?} {window:?}");
+            }
+            Err(e) => prop_assert!(span.is_none(), "{e}"),
+        }
         for spec in [WindowSpec::Explicit(window), WindowSpec::RootProcess] {
             let Ok(trace) = Trace::from_log(log.as_bytes(), spec, &set) else { continue };
             for pair in trace.periods.windows(2) {
