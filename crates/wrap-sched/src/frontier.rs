@@ -10,6 +10,7 @@ use wrap_model::{Ms, Plan, Slo, Workflow};
 use crate::model::Model;
 use crate::schedule::{schedule, PlanChoice, Schedule, ScheduleError, ScheduleOptions, Strategy};
 use crate::search::default as default_search;
+use crate::WorkBudget;
 
 /// The default number of wrap caps a frontier lists.
 pub const DEFAULT_FRONTIER_WRAPS: usize = 20;
@@ -54,9 +55,23 @@ pub fn frontier(
     workflow: &Workflow,
     max_wraps: usize,
 ) -> Result<Frontier, ScheduleError> {
+    frontier_within(model, workflow, max_wraps, None)
+}
+
+/// [`frontier`] within a [`WorkBudget`] (none: unbounded).
+///
+/// # Errors
+/// As [`frontier`], and [`SimError::WorkLimit`](crate::SimError::WorkLimit)
+/// (as [`ScheduleError::Simulation`]) when the budget runs out.
+pub fn frontier_within(
+    model: &Model,
+    workflow: &Workflow,
+    max_wraps: usize,
+    budget: Option<&WorkBudget>,
+) -> Result<Frontier, ScheduleError> {
     let bound = model.bind(workflow)?;
     let cap = max_wraps.clamp(1, bound.max_stage_size().max(1));
-    let entries = default_search::frontier(model, &bound, cap)?;
+    let entries = default_search::frontier(model, &bound, cap, budget)?;
     Ok(Frontier {
         workflow: workflow.name.clone(),
         frontier: entries
@@ -129,6 +144,23 @@ impl Scheduler {
         workflow: &Workflow,
         max_wraps: usize,
     ) -> Result<Arc<Frontier>, ScheduleError> {
+        self.frontier_within(workflow, max_wraps, None)
+    }
+
+    /// [`Scheduler::frontier`] within a [`WorkBudget`] for the part not
+    /// already cached (none: unbounded). A search that runs out of budget
+    /// caches nothing.
+    ///
+    /// # Errors
+    /// As [`Scheduler::frontier`], and
+    /// [`SimError::WorkLimit`](crate::SimError::WorkLimit) when the budget
+    /// runs out.
+    pub fn frontier_within(
+        &self,
+        workflow: &Workflow,
+        max_wraps: usize,
+        budget: Option<&WorkBudget>,
+    ) -> Result<Arc<Frontier>, ScheduleError> {
         let key = Self::key(workflow);
         let want = max_wraps.clamp(1, workflow.max_stage_size().max(1));
         if let Some(f) = self.cached(&key) {
@@ -142,7 +174,7 @@ impl Scheduler {
                 }));
             }
         }
-        let f = Arc::new(frontier(&self.model, workflow, want)?);
+        let f = Arc::new(frontier_within(&self.model, workflow, want, budget)?);
         let mut cache = self
             .frontiers
             .lock()
@@ -173,7 +205,7 @@ impl Scheduler {
             return schedule(&self.model, workflow, slo, options);
         }
         schedule_default(workflow, slo, options.max_wraps, |n| {
-            self.frontier(workflow, n)
+            self.frontier_within(workflow, n, options.budget.as_deref())
         })
     }
 }

@@ -32,14 +32,19 @@
 //! * [`schedule`](mod@schedule): the SLO-driven search entry point and its result types.
 //! * [`search`]: the search strategies.
 //! * [`frontier`](mod@frontier): the best plan per wrap cap, and the caching [`Scheduler`].
+//! * [`budget`]: the [`WorkBudget`] that bounds one search.
 
+pub mod budget;
 pub mod frontier;
 pub mod model;
 pub mod predict;
 pub mod schedule;
 pub mod search;
 
-pub use frontier::{frontier, Frontier, FrontierEntry, Scheduler, DEFAULT_FRONTIER_WRAPS};
+pub use budget::WorkBudget;
+pub use frontier::{
+    frontier, frontier_within, Frontier, FrontierEntry, Scheduler, DEFAULT_FRONTIER_WRAPS,
+};
 pub use model::{BoundWorkflow, Model, SimError, TypeId, UnknownFunction};
 pub use predict::{predict, GroupPrediction, PredictError, Prediction, StagePrediction};
 pub use schedule::{

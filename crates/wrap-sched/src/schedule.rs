@@ -3,6 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::sync::Arc;
+
+use crate::WorkBudget;
 use serde::{Deserialize, Serialize};
 use wrap_model::{Ms, Plan, Slo, Workflow};
 
@@ -58,22 +61,26 @@ impl FromStr for Strategy {
 }
 
 /// What to search with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ScheduleOptions {
     /// The strategy.
     pub strategy: Strategy,
     /// The most wraps to consider; `None`: up to the largest stage size.
     pub max_wraps: Option<usize>,
+    /// The work the search may do; `None`: unbounded. Shared, so the
+    /// caller can read what was used.
+    pub budget: Option<Arc<WorkBudget>>,
 }
 
 impl ScheduleOptions {
-    /// Options with `strategy` and no wrap cap.
+    /// Options with `strategy`, no wrap cap and no budget.
     #[must_use]
     pub fn new(strategy: Strategy) -> Self {
         ScheduleOptions {
             strategy,
             max_wraps: None,
+            budget: None,
         }
     }
 
@@ -81,6 +88,13 @@ impl ScheduleOptions {
     #[must_use]
     pub fn with_max_wraps(mut self, max_wraps: Option<usize>) -> Self {
         self.max_wraps = max_wraps;
+        self
+    }
+
+    /// The same options with a work budget.
+    #[must_use]
+    pub fn with_budget(mut self, budget: Arc<WorkBudget>) -> Self {
+        self.budget = Some(budget);
         self
     }
 }
@@ -214,12 +228,19 @@ pub fn schedule(
 ) -> Result<Schedule, ScheduleError> {
     if options.strategy == Strategy::Default {
         return crate::frontier::schedule_default(workflow, slo, options.max_wraps, |n| {
-            crate::frontier::frontier(model, workflow, n).map(std::sync::Arc::new)
+            crate::frontier::frontier_within(model, workflow, n, options.budget.as_deref())
+                .map(std::sync::Arc::new)
         });
     }
     let bound = model.bind(workflow)?;
     let max_wraps = options.max_wraps.unwrap_or(usize::MAX);
-    let outcome = chiron_kl::search(model, &bound, slo.ms().get(), max_wraps)?;
+    let outcome = chiron_kl::search(
+        model,
+        &bound,
+        slo.ms().get(),
+        max_wraps,
+        options.budget.as_deref(),
+    )?;
     let choice = choice_from_partitions(model, &bound, &outcome.stages)?;
     if outcome.met && slo.is_met_by(choice.latency_ms) {
         Ok(Schedule {

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use wrap_model::{Catalog, Plan, Profile, ProfileSet, Slo, Workflow};
 use wrap_sched::{
-    Frontier, Model, Prediction, Schedule, ScheduleOptions, Scheduler, Strategy,
+    Frontier, Model, Prediction, Schedule, ScheduleOptions, Scheduler, Strategy, WorkBudget,
     DEFAULT_FRONTIER_WRAPS,
 };
 
@@ -38,9 +38,14 @@ pub struct Limits {
     /// How many profile sets given inline (per distinct `profiles` object)
     /// keep their scheduler and memo between requests.
     pub inline_sets: usize,
-    /// A scheduler whose memo has grown past this many simulations is
-    /// replaced by a fresh one (inline workflows and profiles only).
+    /// A scheduler whose memo has grown past this many type ids (see
+    /// [`wrap_sched::Model::memo_types`]; 4 bytes each) is replaced by a
+    /// fresh one (inline workflows and profiles only).
     pub memo_limit: u64,
+    /// The work one search may do, in [`WorkBudget`] units
+    /// (`u64::MAX`: unbounded). A search past it is refused with
+    /// `limit_exceeded`.
+    pub work_budget: u64,
 }
 
 impl Limits {
@@ -58,8 +63,9 @@ impl Limits {
             max_instances: Self::MAX_INSTANCES,
             wrap_limit: Self::WRAP_LIMIT,
             chiron_kl_wraps: Self::CHIRON_KL_WRAPS,
-            inline_sets: 16,
-            memo_limit: 200_000,
+            inline_sets: 8,
+            memo_limit: 8_000_000,
+            work_budget: WorkBudget::DEFAULT,
         }
     }
 
@@ -73,6 +79,7 @@ impl Limits {
             chiron_kl_wraps: usize::MAX,
             inline_sets: 4,
             memo_limit: u64::MAX,
+            work_budget: u64::MAX,
         }
     }
 }
@@ -476,7 +483,7 @@ impl Api {
         let mut inline = self.inline.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(i) = inline.iter().position(|(k, _)| *k == key) {
             let (k, s) = inline.remove(i);
-            if s.model().simulations() < self.limits.memo_limit {
+            if s.model().memo_types() < self.limits.memo_limit {
                 inline.push((k, Arc::clone(&s)));
                 return Ok(s);
             }
@@ -529,6 +536,11 @@ impl Api {
         }
     }
 
+    /// A fresh budget for one search, or none when unbounded.
+    fn budget(&self) -> Option<WorkBudget> {
+        (self.limits.work_budget < u64::MAX).then(|| WorkBudget::new(self.limits.work_budget))
+    }
+
     /// Runs a parsed schedule request.
     ///
     /// # Errors
@@ -542,7 +554,10 @@ impl Api {
             _ => self.limits.wrap_limit,
         };
         let cap = self.wrap_cap(workflow, req.max_wraps, default_cap, "max_wraps")?;
-        let options = ScheduleOptions::new(req.strategy).with_max_wraps(Some(cap));
+        let mut options = ScheduleOptions::new(req.strategy).with_max_wraps(Some(cap));
+        if let Some(b) = self.budget() {
+            options = options.with_budget(Arc::new(b));
+        }
         let result = if matches!(req.workflow, WorkflowRef::Named(_)) {
             scheduler.schedule(workflow, req.slo, &options)
         } else {
@@ -583,7 +598,7 @@ impl Api {
     pub fn frontier(&self, workflow: &str, max_wraps: Option<usize>) -> Result<Frontier, ApiError> {
         let w = self.named(workflow)?;
         let cap = self.wrap_cap(w, max_wraps, DEFAULT_FRONTIER_WRAPS, "max_wraps")?;
-        let f = self.base.frontier(w, cap)?;
+        let f = self.base.frontier_within(w, cap, self.budget().as_ref())?;
         Ok(Frontier::clone(&f))
     }
 

@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// The wrap cap of `chiron-kl` requests without `max_wraps`.
     #[arg(long, value_name = "N", default_value_t = Limits::CHIRON_KL_WRAPS, value_parser = positive)]
     pub chiron_kl_wraps: usize,
+    /// The work one search may do, in work units (about 1 ns each; the
+    /// largest built-in search needs 6.6e8); past it: 422 limit_exceeded.
+    #[arg(long, value_name = "UNITS", default_value_t = wrap_sched::WorkBudget::DEFAULT, value_parser = clap::value_parser!(u64).range(1..))]
+    pub work_budget: u64,
     /// Seconds allowed to receive a request's headers, then its body.
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
@@ -135,6 +139,7 @@ impl ServeArgs {
                 max_instances: self.max_instances,
                 wrap_limit: self.wrap_limit,
                 chiron_kl_wraps: self.chiron_kl_wraps,
+                work_budget: self.work_budget,
                 ..Limits::server()
             },
         }

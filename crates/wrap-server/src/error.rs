@@ -227,6 +227,12 @@ impl From<SimError> for ApiError {
     fn from(e: SimError) -> Self {
         match e {
             SimError::TurnLimit { .. } => ApiError::new(ErrorKind::SimulationLimit, e.to_string()),
+            SimError::WorkLimit { limit } => ApiError::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "the search needs more work than this server allows one request ({limit} units, --work-budget); ask for fewer wraps with 'max_wraps', or run it offline with wrap-server schedule"
+                ),
+            ),
             other => ApiError::internal(other),
         }
     }

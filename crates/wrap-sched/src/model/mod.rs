@@ -71,6 +71,7 @@ pub struct Model {
     exec: Vec<f64>,
     memo: RwLock<HashMap<Box<[TypeId]>, f64>>,
     simulations: AtomicU64,
+    memo_types: AtomicU64,
 }
 
 impl std::fmt::Debug for Model {
@@ -107,6 +108,7 @@ impl Model {
             exec,
             memo: RwLock::new(HashMap::new()),
             simulations: AtomicU64::new(0),
+            memo_types: AtomicU64::new(0),
         }
     }
 
@@ -159,6 +161,14 @@ impl Model {
     #[must_use]
     pub fn simulations(&self) -> u64 {
         self.simulations.load(Ordering::Relaxed)
+    }
+
+    /// The memo's size in type ids: the summed length of the simulated
+    /// lists it holds, the measure of its memory (four bytes each plus a
+    /// small constant per entry).
+    #[must_use]
+    pub fn memo_types(&self) -> u64 {
+        self.memo_types.load(Ordering::Relaxed)
     }
 
     /// Binds `workflow` to this model.
@@ -220,11 +230,30 @@ impl Model {
     /// # Panics
     /// If an id is not one of this model's.
     pub fn threads_latency(&self, types: &[TypeId]) -> Result<Ms, SimError> {
+        self.threads_latency_within(types, None)
+    }
+
+    /// [`Model::threads_latency`], charging a cold simulation's work (its
+    /// turns times the threads it schedules) to `budget`.
+    ///
+    /// # Errors
+    /// [`SimError`] when the simulation does not finish, or
+    /// [`SimError::WorkLimit`] when the budget is exhausted.
+    pub fn threads_latency_within(
+        &self,
+        types: &[TypeId],
+        budget: Option<&crate::WorkBudget>,
+    ) -> Result<Ms, SimError> {
         if let Some(&v) = self.read_memo().get(types) {
             return Ok(Ms(v));
         }
         let group: Vec<&EffectiveProfile> = types.iter().map(|&t| self.effective(t)).collect();
-        let v = threads_latency(&group, self.params())?;
+        let (v, turns) = sim::simulate(&group, self.params())?;
+        if let Some(b) = budget {
+            b.charge(turns.saturating_mul(types.len() as u64 + 1))?;
+        }
+        self.memo_types
+            .fetch_add(types.len() as u64, Ordering::Relaxed);
         self.simulations.fetch_add(1, Ordering::Relaxed);
         self.memo
             .write()
@@ -246,8 +275,23 @@ impl Model {
     /// # Errors
     /// [`SimError`] when the simulation does not finish.
     pub fn process_latency(&self, types_in_launch_order: &[TypeId]) -> Result<Ms, SimError> {
+        self.process_latency_within(types_in_launch_order, None)
+    }
+
+    /// [`Model::process_latency`], charging a cold simulation to `budget`
+    /// as [`Model::threads_latency_within`] does.
+    ///
+    /// # Errors
+    /// As [`Model::threads_latency_within`].
+    pub fn process_latency_within(
+        &self,
+        types_in_launch_order: &[TypeId],
+        budget: Option<&crate::WorkBudget>,
+    ) -> Result<Ms, SimError> {
         let p = self.params();
-        Ok(p.rpc_overhead + self.threads_latency(types_in_launch_order)? + p.result_overhead)
+        Ok(p.rpc_overhead
+            + self.threads_latency_within(types_in_launch_order, budget)?
+            + p.result_overhead)
     }
 
     /// The latency of one group within a stage of `group_count` groups:

@@ -24,6 +24,13 @@ pub enum SimError {
         /// The bound that was hit.
         turns: u64,
     },
+    /// A search ran past its [`WorkBudget`](crate::WorkBudget): it was
+    /// stopped rather than let run on.
+    #[error("the search needed more than its budget of {limit} work units")]
+    WorkLimit {
+        /// The budget that was exhausted.
+        limit: u64,
+    },
     /// An internal inconsistency (a bug), reported instead of a panic.
     #[error("internal error: {0}")]
     Internal(String),
@@ -148,9 +155,21 @@ impl Sim<'_> {
 /// # Errors
 /// [`SimError::TurnLimit`] when the simulation exceeds [`MAX_TURNS`].
 pub fn threads_latency(group: &[&EffectiveProfile], params: &ModelParams) -> Result<f64, SimError> {
+    simulate(group, params).map(|(latency, _turns)| latency)
+}
+
+/// [`threads_latency`] with the number of turns the simulation took, the
+/// measure of its work that [`WorkBudget`](crate::WorkBudget)s are charged.
+///
+/// # Errors
+/// As [`threads_latency`].
+pub(crate) fn simulate(
+    group: &[&EffectiveProfile],
+    params: &ModelParams,
+) -> Result<(f64, u64), SimError> {
     let n = group.len();
     if n == 0 {
-        return Ok(0.0);
+        return Ok((0.0, 0));
     }
     let slice = params.slice.get();
     let spawn = params.thread_spawn.get();
@@ -286,5 +305,5 @@ pub fn threads_latency(group: &[&EffectiveProfile], params: &ModelParams) -> Res
             }
         };
     }
-    Ok(total + turns as f64 * params.switch_cost.get())
+    Ok((total + turns as f64 * params.switch_cost.get(), turns))
 }

@@ -277,17 +277,18 @@ pub(crate) fn search_at(
 }
 
 /// Runs the whole published search against `slo_ms`, trying wrap counts up
-/// to `max_wraps` (at most the largest stage size).
+/// to `max_wraps` (at most the largest stage size), within `budget`.
 pub(crate) fn search(
     model: &Model,
     bound: &BoundWorkflow,
     slo_ms: f64,
     max_wraps: usize,
+    budget: Option<&crate::WorkBudget>,
 ) -> Result<KlOutcome, SimError> {
     let mut costs: Vec<StageCost<'_>> = bound
         .stages
         .iter()
-        .map(|s| StageCost::new(model, s))
+        .map(|s| StageCost::new(model, s, budget))
         .collect();
     let mut kept: Vec<StagePartition> = bound
         .stages
@@ -352,7 +353,7 @@ pub fn search_at_k(
     let mut costs: Vec<StageCost<'_>> = bound
         .stages
         .iter()
-        .map(|s| StageCost::new(model, s))
+        .map(|s| StageCost::new(model, s, None))
         .collect();
     let found = search_at(model, &bound, &mut costs, k.max(1))?;
     let latency = found.iter().map(|p| p.latency).sum::<f64>();

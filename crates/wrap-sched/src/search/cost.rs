@@ -8,6 +8,11 @@
 use std::collections::HashMap;
 
 use crate::model::{BoundInstance, Model, SimError, TypeId};
+use crate::WorkBudget;
+
+/// Work units gathered before they are charged to the budget at once
+/// (fewer atomic operations).
+const CHARGE_BATCH: u64 = 1024;
 
 /// A group as a count vector over a stage's types.
 pub(crate) type Counts = Vec<u16>;
@@ -21,11 +26,21 @@ pub(crate) struct StageCost<'m> {
     local: Vec<usize>,
     cache: HashMap<Counts, f64>,
     scratch: Vec<TypeId>,
+    budget: Option<&'m WorkBudget>,
+    /// Units not yet charged to the budget.
+    uncharged: u64,
 }
 
 impl<'m> StageCost<'m> {
-    /// The cost model of `stage` (its instances in stage order).
-    pub(crate) fn new(model: &'m Model, stage: &[BoundInstance]) -> Self {
+    /// The cost model of `stage` (its instances in stage order), charging
+    /// its work to `budget`: per evaluation one unit plus one per distinct
+    /// type (the count vector it hashes), plus the model's charge for cold
+    /// simulations.
+    pub(crate) fn new(
+        model: &'m Model,
+        stage: &[BoundInstance],
+        budget: Option<&'m WorkBudget>,
+    ) -> Self {
         let mut types: Vec<TypeId> = stage.iter().map(|i| i.ty).collect();
         model.sort_types(&mut types);
         types.dedup();
@@ -39,6 +54,8 @@ impl<'m> StageCost<'m> {
             local,
             cache: HashMap::new(),
             scratch: Vec::new(),
+            budget,
+            uncharged: 0,
         }
     }
 
@@ -68,6 +85,13 @@ impl<'m> StageCost<'m> {
 
     /// The process latency of a group (no remote invocation, never `E(f)`).
     pub(crate) fn process(&mut self, counts: &[u16]) -> Result<f64, SimError> {
+        if let Some(b) = self.budget {
+            // Looking a count vector up hashes all of it.
+            self.uncharged += 1 + self.types.len() as u64;
+            if self.uncharged >= CHARGE_BATCH {
+                b.charge(std::mem::take(&mut self.uncharged))?;
+            }
+        }
         if let Some(&v) = self.cache.get(counts) {
             return Ok(v);
         }
@@ -77,7 +101,10 @@ impl<'m> StageCost<'m> {
                 self.scratch.push(self.types[t]);
             }
         }
-        let v = self.model.process_latency(&self.scratch)?.get();
+        let v = self
+            .model
+            .process_latency_within(&self.scratch, self.budget)?
+            .get();
         self.cache.insert(counts.to_vec(), v);
         Ok(v)
     }

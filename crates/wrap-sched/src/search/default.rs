@@ -263,6 +263,7 @@ fn partitions_by_count(
     model: &Model,
     stage: &[crate::model::BoundInstance],
     last: usize,
+    budget: Option<&crate::WorkBudget>,
 ) -> Result<Vec<StagePartition>, SimError> {
     let size = stage.len();
     let workers = std::thread::available_parallelism()
@@ -270,7 +271,7 @@ fn partitions_by_count(
         .clamp(1, MAX_WORKERS)
         .min(last);
     let run = |w: usize| -> Result<Vec<(usize, StagePartition)>, SimError> {
-        let mut cost = StageCost::new(model, stage);
+        let mut cost = StageCost::new(model, stage, budget);
         (1..=last)
             .filter(|n| n % workers == w)
             .map(|n| best_partition(&mut cost, size, n).map(|p| (n, p)))
@@ -301,16 +302,18 @@ fn partitions_by_count(
     Ok(found.into_iter().map(|(_, p)| p).collect())
 }
 
-/// For every wrap cap `1..=cap`, the best plan found within it.
+/// For every wrap cap `1..=cap`, the best plan found within it, charging
+/// the work to `budget`.
 pub(crate) fn frontier(
     model: &Model,
     bound: &BoundWorkflow,
     cap: usize,
+    budget: Option<&crate::WorkBudget>,
 ) -> Result<Vec<PlanChoice>, ScheduleError> {
     // Per stage, the best partition for every cap (running minimum over n).
     let mut per_stage: Vec<Vec<StagePartition>> = Vec::with_capacity(bound.stages.len());
     for stage in &bound.stages {
-        let by_count = partitions_by_count(model, stage, cap.min(stage.len()).max(1))?;
+        let by_count = partitions_by_count(model, stage, cap.min(stage.len()).max(1), budget)?;
         let mut by_cap: Vec<StagePartition> = Vec::with_capacity(cap);
         for k in 1..=cap {
             let candidate = by_count.get(k - 1);

@@ -234,3 +234,25 @@ fn scheduler_answers_from_its_cached_frontier() {
     assert_eq!(s.frontier(w, 50).unwrap().frontier.len(), 50);
     assert_eq!(m.simulations(), extended);
 }
+
+#[test]
+fn the_default_work_budget_serves_every_built_in_search_with_room_to_spare() {
+    // The server grants each request WorkBudget::DEFAULT; the largest
+    // built-in search, the finra200 frontier to the server's wrap limit of
+    // 64 from a cold model, must fit in well under half of it.
+    let w = &catalog().workflows["finra200"];
+    let cold = wrap_sched::Model::new(std::sync::Arc::new(catalog().profiles.clone()));
+    let budget = wrap_sched::WorkBudget::new(wrap_sched::WorkBudget::DEFAULT);
+    let f = wrap_sched::frontier_within(&cold, w, 64, Some(&budget)).unwrap();
+    assert_eq!(f.frontier.len(), 64);
+    assert!(budget.used() > 0);
+    assert!(
+        budget.used() <= wrap_sched::WorkBudget::DEFAULT / 2,
+        "used {} of {}",
+        budget.used(),
+        wrap_sched::WorkBudget::DEFAULT
+    );
+    // The same search, budgeted or not, gives the same frontier.
+    let unbounded = wrap_sched::frontier(&cold, w, 64).unwrap();
+    assert_eq!(unbounded, f);
+}

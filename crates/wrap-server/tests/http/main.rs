@@ -495,6 +495,43 @@ fn a_lower_wrap_limit_also_caps_the_defaults() {
 }
 
 #[test]
+fn a_search_past_the_work_budget_is_refused_quickly_not_run_on() {
+    let server = Server::start(Config {
+        limits: wrap_server::api::Limits {
+            work_budget: 5_000_000,
+            ..wrap_server::api::Limits::server()
+        },
+        ..Config::default()
+    });
+    // 60 instances of every built-in function type, nothing reachable: both
+    // strategies would search far; the budget stops them.
+    let types: Vec<String> = wrap_server::builtin::catalog()
+        .profiles
+        .profiles()
+        .keys()
+        .cloned()
+        .collect();
+    let branches: Vec<Value> = (0..60)
+        .map(|i| {
+            let name = format!("f{i}");
+            json!({"StartAt": name, "States": {name.clone(): {"Type": "Task", "Resource": types[i % types.len()], "End": true}}})
+        })
+        .collect();
+    let wf = json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Parallel", "End": true, "Branches": branches}}});
+    for strategy in ["default", "chiron-kl"] {
+        server
+            .post_json(
+                "/v1/schedule",
+                &json!({"workflow": wf, "SLO": 1, "strategy": strategy}),
+            )
+            .assert_error(422, "limit_exceeded", &["--work-budget", "'max_wraps'"]);
+    }
+    // Small searches fit in the same budget.
+    let a = server.curl_d("/", r#"{"workflow": "finra5", "SLO": 348}"#);
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+#[test]
 fn inline_workflows_and_profiles_are_scheduled() {
     let server = Server::default();
     let nap = json!({"exec_ms": 30.0, "trace_latency_ms": 30.0,
