@@ -249,9 +249,8 @@ impl Model {
         }
         let group: Vec<&EffectiveProfile> = types.iter().map(|&t| self.effective(t)).collect();
         let (v, turns) = sim::simulate(&group, self.params())?;
-        if let Some(b) = budget {
-            b.charge(turns.saturating_mul(types.len() as u64 + 1))?;
-        }
+        // Keep and count the result before charging: it is valid even when
+        // it exhausts the budget, and a later search may use it.
         self.memo_types
             .fetch_add(types.len() as u64, Ordering::Relaxed);
         self.simulations.fetch_add(1, Ordering::Relaxed);
@@ -259,6 +258,9 @@ impl Model {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(types.into(), v);
+        if let Some(b) = budget {
+            b.charge(turns.saturating_mul(types.len() as u64 + 1))?;
+        }
         Ok(Ms(v))
     }
 

@@ -256,12 +256,10 @@ pub(crate) fn single(cost: &mut StageCost<'_>, size: usize) -> Result<StageParti
 /// of several instances partitioned into `min(k, size)` groups, single
 /// instances left alone.
 pub(crate) fn search_at(
-    model: &Model,
     bound: &BoundWorkflow,
     costs: &mut [StageCost<'_>],
     k: usize,
 ) -> Result<Vec<StagePartition>, SimError> {
-    let _ = model;
     bound
         .stages
         .iter()
@@ -306,7 +304,7 @@ pub(crate) fn search(
     let p = bound.max_stage_size();
     let last = p.min(max_wraps);
     for k in model.params().first_wrap_count.max(1)..=last {
-        let found = search_at(model, bound, &mut costs, k)?;
+        let found = search_at(bound, &mut costs, k)?;
         for (keep, new) in kept.iter_mut().zip(found) {
             if new.latency < keep.latency {
                 *keep = new;
@@ -355,7 +353,7 @@ pub fn search_at_k(
         .iter()
         .map(|s| StageCost::new(model, s, None))
         .collect();
-    let found = search_at(model, &bound, &mut costs, k.max(1))?;
+    let found = search_at(&bound, &mut costs, k.max(1))?;
     let latency = found.iter().map(|p| p.latency).sum::<f64>();
     let plan = crate::schedule::choice_from_partitions(model, &bound, &found)?;
     Ok(SearchAtK {
